@@ -1,0 +1,52 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+CUSTOMERS ?= 10000
+DAYS      ?= 365
+SEED      ?= 42
+SECTOR    ?= retail
+
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DO_NOT_TRACK := 1
+export GX_ANALYTICS_ENABLED := false
+
+.PHONY: help install demo test lint bench docs clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): python/pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e 'python[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install the package with pinned dependencies
+
+demo: $(STAMP) ## generate the demo world, run the gate, dbt build and publish
+	$(BIN)/empathy generate --customers $(CUSTOMERS) --days $(DAYS) --seed $(SEED) --sector $(SECTOR)
+	$(BIN)/empathy run
+
+lint: $(STAMP) ## ruff and sqlfluff
+	$(BIN)/ruff check python tests
+	$(BIN)/ruff format --check python tests
+	$(BIN)/empathy contract check
+	EMPATHY_WAREHOUSE=:memory: $(BIN)/sqlfluff lint models macros data-tests
+
+test: $(STAMP) lint ## all tests and linters
+	$(BIN)/python -m pytest -n 2 tests
+
+bench: $(STAMP) ## benchmarks; writes benchmarks/RESULTS.md
+	$(BIN)/python -m empathy.bench --write benchmarks/RESULTS.md
+
+docs: $(STAMP) ## dbt docs (lineage) and Great Expectations data docs
+	$(BIN)/empathy docs
+
+clean: ## remove generated data and build outputs (keeps .venv)
+	rm -rf .empathy target logs

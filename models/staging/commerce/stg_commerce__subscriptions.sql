@@ -1,0 +1,43 @@
+with
+
+source as (
+
+    select * from {{ source_or_empty('commerce', 'subscriptions') }}
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by subscription_id
+            order by {{ latest_version_order('updated_at') }}
+        ) as version_rank
+    from source
+
+),
+
+final as (
+
+    select
+        subscription_id,
+        customer_id,
+        nullif(trim(plan), '') as plan,
+        started_at,
+        ended_at,
+        updated_at,
+        monthly_amount,
+        previous_monthly_amount,
+        price_changed_at,
+        monthly_amount - previous_monthly_amount as last_price_change_amount,
+        upper(trim(currency)) as currency,
+        lower(trim(status)) as subscription_status,
+        nullif(trim(cancel_reason), '') as cancel_reason,
+        _loaded_at as loaded_at
+    from ranked
+    where version_rank = 1
+
+)
+
+select * from final

@@ -1,0 +1,270 @@
+"""Command-line interface: `empathy --help`."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from empathy.config import load_settings
+
+app = typer.Typer(
+    help="Warehouse-native predictive empathy: raw interaction tables -> gate -> dbt -> published marts.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+contract_app = typer.Typer(help="The raw-data contract and the dbt source files made from it.", no_args_is_help=True)
+app.add_typer(contract_app, name="contract")
+
+console = Console()
+err = Console(stderr=True)
+
+LANDING = typer.Option(None, "--landing", help="Landing folder (default: EMPATHY_LANDING or .empathy/landing).")
+
+
+def _fail(exc: Exception, code: int = 1) -> None:
+    err.print(f"[bold red]error:[/bold red] {exc}")
+    raise typer.Exit(code)
+
+
+@app.command()
+def version() -> None:
+    """Print the package version."""
+    from empathy import __version__
+
+    console.print(__version__)
+
+
+@app.command()
+def generate(
+    customers: int = typer.Option(10_000, help="Number of customers."),
+    days: int = typer.Option(365, help="Days of history."),
+    seed: int = typer.Option(42, help="Random seed; the world is deterministic for (seed, size, sector, end date)."),
+    sector: str = typer.Option("retail", help="Sector preset: retail, subscription or healthcare."),
+    end_date: str = typer.Option(None, help="Last day of the world, YYYY-MM-DD (default: yesterday, UTC)."),
+    out: Path = typer.Option(None, "--out", help="Output folder (default: the landing folder)."),
+    force: bool = typer.Option(False, help="Regenerate even when the folder already holds this world."),
+) -> None:
+    """Write a simulated company's raw tables as Parquet, partitioned by day, plus ground truth in _truth/."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from empathy.generate import generate as gen
+
+    settings = load_settings()
+    target = out or settings.landing
+    end = date.fromisoformat(end_date) if end_date else None
+    with Progress(
+        TextColumn("[bold]generate"),
+        BarColumn(),
+        TextColumn("{task.fields[label]}"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
+        task = bar.add_task("generate", total=1.0, label="")
+
+        def cb(stage: str, fraction: float) -> None:
+            bar.update(task, completed=fraction, label=stage)
+
+        try:
+            summary = gen(
+                target, customers=customers, days=days, seed=seed, sector=sector, end_date=end, force=force, progress=cb
+            )
+        except (ValueError, OSError) as exc:
+            _fail(exc)
+        bar.update(task, completed=1.0, label="done")
+    rows = summary.get("rows", {})
+    console.print(
+        f"world in {target}: {sum(rows.values()):,} rows in {len(rows)} tables "
+        f"({summary.get('seconds', 0):.1f}s); ground truth in {Path(target) / '_truth'}"
+    )
+
+
+@app.command()
+def run(
+    landing: Path = LANDING,
+    publish: bool = typer.Option(True, "--publish/--no-publish", help="Publish after the gate and tests pass."),
+) -> None:
+    """The main job: gate + load the landing files, dbt build (models and tests), publish atomically."""
+    from empathy.dbt import DbtFailed
+    from empathy.gate import GateBlocked
+    from empathy.pipeline import PipelineError, print_summary
+    from empathy.pipeline import run as run_pipeline
+    from empathy.publish import WarehouseLocked
+
+    settings = load_settings(landing=landing)
+    console.print(f"landing {settings.landing}\nworking database {settings.warehouse}")
+    try:
+        summary = run_pipeline(settings, console, do_publish=publish)
+    except GateBlocked as exc:
+        _fail(exc, 2)
+    except (DbtFailed, PipelineError, WarehouseLocked) as exc:
+        _fail(exc, 1)
+    print_summary(settings, summary, console)
+
+
+@app.command()
+def gate(landing: Path = LANDING) -> None:
+    """Only validate and load the landing files (no dbt, no publish)."""
+    from empathy.gate import GateBlocked
+    from empathy.pipeline import ingest_step
+    from empathy.publish import WarehouseLocked, run_lock
+
+    settings = load_settings(landing=landing)
+    try:
+        with run_lock(settings):
+            report = ingest_step(settings, console)
+        for row in report.summary_rows():
+            console.print(row)
+        report.raise_if_blocked()
+    except GateBlocked as exc:
+        _fail(exc, 2)
+    except WarehouseLocked as exc:
+        _fail(exc)
+
+
+@app.command()
+def build(select: list[str] = typer.Option(None, "--select", "-s", help="dbt selection.")) -> None:
+    """Only run `dbt build` on the working database (no gate, no publish)."""
+    from empathy.dbt import DbtFailed
+    from empathy.pipeline import build_step
+
+    settings = load_settings()
+    try:
+        result = build_step(settings, console, select=select)
+    except DbtFailed as exc:
+        _fail(exc)
+    console.print(f"{result.count('model', 'success')} models, {result.count('test', 'pass')} tests passed")
+
+
+@app.command()
+def publish() -> None:
+    """Publish the working database's marts now (normally `empathy run` does this after the tests pass)."""
+    from empathy.pipeline import new_run_id
+    from empathy.publish import WarehouseLocked, run_lock
+    from empathy.publish import publish as do_publish
+
+    settings = load_settings()
+    try:
+        with run_lock(settings):
+            result = do_publish(settings, new_run_id())
+    except (WarehouseLocked, RuntimeError) as exc:
+        _fail(exc)
+    console.print(f"published {len(result.tables)} tables to {result.path}")
+
+
+@app.command()
+def query(sql: str = typer.Argument(..., help="SQL to run, read-only, on the published database.")) -> None:
+    """Run a read-only query on the published database and print the result."""
+    import duckdb
+
+    settings = load_settings()
+    if not settings.published.exists():
+        _fail(FileNotFoundError(f"nothing published yet at {settings.published}; run `make demo` or `empathy run`"))
+    con = duckdb.connect(str(settings.published), read_only=True)
+    try:
+        rel = con.sql(sql)
+        if rel is None:
+            return
+        console.print(rel)
+    except duckdb.Error as exc:
+        _fail(exc)
+    finally:
+        con.close()
+
+
+@app.command()
+def docs() -> None:
+    """Build dbt docs (models, columns, lineage) and the Great Expectations data docs."""
+    from empathy.dbt import run_dbt
+    from empathy.gate import build_data_docs
+
+    settings = load_settings()
+    result = run_dbt(settings, ["docs", "generate"])
+    if not result.ok:
+        _fail(RuntimeError("dbt docs generate failed:\n" + "\n".join(result.failures)))
+    console.print(
+        f"dbt docs: {settings.project_dir / 'target' / 'index.html'} (serve with `.venv/bin/dbt docs serve "
+        "--profiles-dir profiles`)"
+    )
+    try:
+        index = build_data_docs(settings)
+        console.print(f"data-quality docs: {index}")
+    except Exception as exc:  # GX docs need at least one gate run
+        err.print(f"data-quality docs not built: {exc} (run `empathy run` first)")
+
+
+@contract_app.command("sources")
+def contract_sources() -> None:
+    """Write models/staging/<source>/_<source>__sources.yml from the contract."""
+    from empathy.config import find_project_dir
+    from empathy.contract import to_markdown
+    from empathy.contract_docs import write_sources
+
+    project = find_project_dir()
+    paths = list(write_sources(project))
+    md = project / "docs" / "raw_contract.md"
+    md.parent.mkdir(exist_ok=True)
+    md.write_text(to_markdown())
+    for p in [*paths, md]:
+        console.print(f"wrote {p}")
+
+
+@contract_app.command("check")
+def contract_check() -> None:
+    """Fail when the committed dbt source files differ from the contract."""
+    from empathy.config import find_project_dir
+    from empathy.contract import to_markdown
+    from empathy.contract_docs import check_sources
+
+    project = find_project_dir()
+    drift = list(check_sources(project))
+    md = project / "docs" / "raw_contract.md"
+    if not md.exists() or md.read_text() != to_markdown():
+        drift.append(md)
+    if drift:
+        err.print("[red]these source files differ from python/empathy/contract.py[/red]: " + ", ".join(map(str, drift)))
+        err.print("run `empathy contract sources` and commit the result")
+        raise typer.Exit(1)
+    console.print("dbt sources match the contract")
+
+
+@contract_app.command("show")
+def contract_show(table: str = typer.Argument(None, help="One table; all when omitted.")) -> None:
+    """Print the raw-data contract."""
+    from rich.table import Table as RTable
+
+    from empathy import contract
+
+    tables = [contract.table(table)] if table else list(contract.TABLES)
+    for t in tables:
+        rt = RTable(title=f"{t.source}.{t.name} (key {t.key}){'' if t.required_table else ', optional'}")
+        for c in ("column", "type", "rules", "description"):
+            rt.add_column(c)
+        for c in t.columns:
+            rules = []
+            if c.required:
+                rules.append("not null")
+            if c.allowed:
+                rules.append("in {" + ", ".join(c.allowed) + "}")
+            if c.min is not None or c.max is not None:
+                rules.append(f"[{c.min}, {c.max}]")
+            if c.references:
+                rules.append(f"-> {c.references}")
+            if c.max_length:
+                rules.append(f"len <= {c.max_length:,}")
+            if c.not_future:
+                rules.append("not future")
+            rt.add_row(c.name, c.type, "; ".join(rules), c.description)
+        console.print(rt)
+
+
+def main() -> None:  # pragma: no cover
+    sys.exit(app())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,195 @@
+"""The main job: gate + load, dbt build, publish; each step only when the one before passed."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from empathy.config import Settings
+from empathy.dbt import DbtFailed, DbtResult, run_dbt
+from empathy.publish import PublishResult, connect_warehouse, publish, run_lock
+
+
+class PipelineError(RuntimeError):
+    """A step failed; the message says which, why and what to do. Nothing was published."""
+
+
+def new_run_id() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[label]}", style="dim"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    seconds: dict[str, float] = field(default_factory=dict)
+    ingest: object | None = None
+    dbt: DbtResult | None = None
+    published: PublishResult | None = None
+
+
+def _record_run(settings: Settings, run_id: str, started: datetime, status: str, message: str = "") -> None:
+    con = connect_warehouse(settings.warehouse)
+    try:
+        con.execute("create schema if not exists audit")
+        con.execute(
+            """
+            create table if not exists audit.runs (
+                run_id varchar, started_at timestamp, finished_at timestamp, status varchar, message varchar
+            )
+            """
+        )
+        con.execute("delete from audit.runs where run_id = ?", [run_id])
+        con.execute(
+            "insert into audit.runs values (?, ?, ?, ?, ?)",
+            [run_id, started, datetime.now(timezone.utc).replace(tzinfo=None), status, message[:4000]],
+        )
+    finally:
+        con.close()
+
+
+def ingest_step(settings: Settings, console: Console, run_id: str | None = None):
+    from empathy.gate import ingest
+
+    with _progress(console) as bar:
+        task = bar.add_task("gate + load", total=None, label="")
+
+        def cb(stage: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total or None, label=stage)
+
+        con = connect_warehouse(settings.warehouse)
+        try:
+            report = ingest(settings, con=con, progress=cb)
+        finally:
+            con.close()
+    return report
+
+
+def build_step(settings: Settings, console: Console, select: list[str] | None = None) -> DbtResult:
+    args = ["build"]
+    console.print(f"dbt build: starting in {settings.project_dir} (artefacts in {settings.dbt_target})")
+    if select:
+        args += ["--select", *select]
+    with _progress(console) as bar:
+        task = bar.add_task("dbt build", total=None, label="")
+
+        def cb(done: int, total: int, label: str) -> None:
+            bar.update(task, completed=done, total=total or None, label=label)
+
+        result = run_dbt(settings, args, progress=cb)
+    if not result.ok:
+        lines = "\n  ".join(result.failures[:20]) or "(no message; see logs/dbt.log)"
+        raise DbtFailed(
+            f"dbt build failed (exit {result.returncode}); nothing was published, the last published "
+            f"version stays in place.\n  {lines}\nFix the model or data named above and re-run `empathy run`."
+        )
+    return result
+
+
+def run(settings: Settings, console: Console | None = None, do_publish: bool = True) -> RunSummary:
+    console = console or Console()
+    run_id = new_run_id()
+    summary = RunSummary(run_id=run_id)
+    started = datetime.now(timezone.utc).replace(tzinfo=None)
+    if not settings.landing.exists():
+        raise PipelineError(
+            f"landing folder {settings.landing} does not exist: run `empathy generate` for the demo world, "
+            "or point --landing / EMPATHY_LANDING at your own files"
+        )
+    with run_lock(settings):
+        t = time.monotonic()
+        report = ingest_step(settings, console, run_id)
+        summary.ingest = report
+        summary.seconds["gate_and_load"] = time.monotonic() - t
+        try:
+            report.raise_if_blocked()
+        except Exception as exc:
+            _record_run(settings, run_id, started, "blocked_by_gate", str(exc))
+            raise
+
+        t = time.monotonic()
+        try:
+            summary.dbt = build_step(settings, console)
+        except DbtFailed as exc:
+            _record_run(settings, run_id, started, "dbt_failed", str(exc))
+            raise
+        summary.seconds["dbt_build"] = time.monotonic() - t
+
+        if do_publish:
+            _record_run(settings, run_id, started, "audited", "gate and every dbt test passed")
+            t = time.monotonic()
+            summary.published = publish(settings, run_id)
+            summary.seconds["publish"] = time.monotonic() - t
+            _record_run(settings, run_id, started, "published", str(summary.published.path))
+        else:
+            _record_run(settings, run_id, started, "audited", "publication skipped (--no-publish)")
+    return summary
+
+
+def print_summary(settings: Settings, summary: RunSummary, console: Console) -> None:
+    con = connect_warehouse(settings.warehouse, read_only=True)
+    try:
+        per_table = con.execute(
+            """
+            select table_name,
+                   count(*) filter (where status not in ('skipped_unchanged')) as files_this_run,
+                   sum(rows_read) as rows_read,
+                   sum(rows_loaded) as rows_loaded,
+                   sum(rows_quarantined) as rows_quarantined
+            from audit.load_log
+            group by 1
+            order by 1
+            """
+        ).fetchall()
+        top_rules = con.execute(
+            "select table_name, rule, count(*) from audit.quarantine group by 1, 2 order by 3 desc limit 8"
+        ).fetchall()
+    finally:
+        con.close()
+
+    t = Table(title=f"run {summary.run_id}: raw tables (all loads so far)")
+    for col in ("table", "rows read", "rows loaded", "rows quarantined"):
+        t.add_column(col, justify="right" if col != "table" else "left")
+    for name, _files, read, loaded, quarantined in per_table:
+        t.add_row(name, f"{read or 0:,}", f"{loaded or 0:,}", f"{quarantined or 0:,}")
+    console.print(t)
+    if top_rules:
+        console.print(
+            "quarantined rows by rule (table, rule, rows): " + "; ".join(f"{a} {b} {c:,}" for a, b, c in top_rules)
+        )
+        console.print(
+            "  see audit.quarantine for every rejected row, its rule, file, row number and the full original row"
+        )
+    if summary.dbt:
+        d = summary.dbt
+        console.print(
+            f"dbt: {d.count('model', 'success')} models built, {d.count('seed', 'success')} seeds, "
+            f"{d.count('test', 'pass')} tests passed, {d.count('test', 'warn')} warned "
+            f"in {d.seconds:.0f}s"
+        )
+    if summary.published:
+        p = summary.published
+        console.print(
+            f"[green]published[/green] {len(p.tables)} tables ({sum(p.tables.values()):,} rows) to {p.path}\n"
+            f'  query it: empathy query "select * from marts.dim_customers limit 5"\n'
+            f"  or any DuckDB client, read-only: duckdb -readonly {p.path}"
+        )
+    timing = ", ".join(f"{k} {v:.1f}s" for k, v in summary.seconds.items())
+    console.print(f"timings: {timing}")

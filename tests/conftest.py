@@ -1,0 +1,44 @@
+"""Shared fixtures: isolated settings per test and a small generated world."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from empathy.config import Settings, load_settings
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+SHARED_DATA = PROJECT_DIR.parent / "shared" / "data"
+WORLD_END = date(2026, 6, 30)
+
+os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+def make_settings(home: Path, landing: Path | None = None) -> Settings:
+    """Settings whose every path lives under `home` (never the developer's .empathy/)."""
+    home.mkdir(parents=True, exist_ok=True)
+    return load_settings(
+        home=home,
+        landing=landing or home / "landing",
+        warehouse=home / "warehouse.duckdb",
+        published=home / "published" / "empathy.duckdb",
+    )
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path / "home")
+
+
+@pytest.fixture(scope="session")
+def small_world(tmp_path_factory) -> Path:
+    """A small but complete demo world (all tables), generated once per test session."""
+    from empathy.generate import generate
+
+    out = tmp_path_factory.mktemp("world") / "landing"
+    generate(out, customers=400, days=90, seed=7, sector="retail", end_date=WORLD_END)
+    return out
