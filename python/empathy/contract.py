@@ -159,17 +159,24 @@ ORDERS = Table(
 ORDER_ITEMS = Table(
     name="order_items",
     source="commerce",
-    description="One row per line of an order.",
+    description="One row per line of an order; a line is sent again when it is found defective or returned.",
     key="order_item_id",
     day_column="ordered_at",
+    updated_column="updated_at",
     columns=(
         C("order_item_id", "string", "Order line identifier.", required=True),
         C("order_id", "string", "Order the line belongs to.", required=True, references="orders.order_id"),
         C(
             "ordered_at",
             "timestamp",
-            "When the order was placed (UTC); partitions the landing files.",
+            "When the order was placed (UTC).",
             required=True,
+            not_future=True,
+        ),
+        C(
+            "updated_at",
+            "timestamp",
+            "When the line last changed, e.g. reported defective or returned (UTC).",
             not_future=True,
         ),
         C("product_id", "string", "Product identifier.", required=True),

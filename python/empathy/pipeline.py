@@ -76,7 +76,7 @@ def ingest_step(settings: Settings, console: Console, run_id: str | None = None)
 
         con = connect_warehouse(settings.warehouse)
         try:
-            report = ingest(settings, con=con, progress=cb)
+            report = ingest(settings, con=con, progress=cb, run_id=run_id)
         finally:
             con.close()
     return report

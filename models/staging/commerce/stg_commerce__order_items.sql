@@ -12,7 +12,7 @@ ranked as (
         *,
         row_number() over (
             partition by order_item_id
-            order by {{ latest_version_order() }}
+            order by {{ latest_version_order('updated_at') }}
         ) as version_rank
     from source
 
@@ -24,6 +24,7 @@ final as (
         order_item_id,
         order_id,
         ordered_at,
+        updated_at,
         product_id,
         lower(trim(product_category)) as product_category,
         quantity,

@@ -2,12 +2,10 @@
 
 An order's whole life is decided when it is placed (shipping, promised and actual delivery, defects,
 returns, refunds; for service orders the appointment, reschedules and the bill) and every version of
-the order and shipment rows is queued for the day it happens. Order lines are append-only: they are
-written once, on the order day, with what is known at the end of that day (no defect reported,
-no return). Defects and returns show up later through the order (status ``returned``), refunds in
-``payments`` and the customer's contacts. Should the contract give ``order_items`` an ``updated_at``
-column, returned lines are also re-emitted on the day of the return with ``returned_at`` and
-``return_reason`` (the latest version wins).
+the order, order-line and shipment rows is queued for the day it happens. Order lines are sent on the
+order day with what is known then (no defect reported, no return), again on the day a defect is
+reported and again on the day of the return. (With a contract whose ``order_items`` has no
+``updated_at``, lines are written once, on the order day.)
 """
 
 from __future__ import annotations
@@ -452,19 +450,28 @@ def orders(w, d: int) -> None:
         lambda j, sel: {"status": np.full(len(sel), stage_status[j]), "updated_at": stage_ts[sel, j]},
     )  # fmt: skip
 
-    # ---- order lines: once, on the order day ------------------------------------------------------
+    # ---- order lines -----------------------------------------------------------------------------------
     lid = w.ids("order_item", nl)
     line_cols = {
         "order_item_id": lid, "order_id": oid[line_order], "ordered_at": ts[line_order], "product_id": prod,
         "product_category": cat.cat_names.take(pa.array(cat.cat[prod])), "quantity": qty, "unit_price": unit,
     }  # fmt: skip
-    w.writer.add("order_items", d, line_cols)
-    if w.item_updates and returned_line.any():
-        r = np.nonzero(returned_line)[0]
-        upd = {k: (v.take(pa.array(r)) if isinstance(v, pa.Array) else v[r]) for k, v in line_cols.items()}
-        upd.update(is_defective=defect[r].astype(np.int8), returned_at=ret_ts[r], return_reason=reason[r],
-                   updated_at=ret_ts[r])  # fmt: skip
-        w.writer.add("order_items", w.day_of(ret_ts[r]), upd)
+    if w.item_updates:
+        # a line is sent on the order day, again when a defect is reported and again when it is returned
+        lts = ts[line_order]
+        stage_ts = np.stack([lts, defect_ts, ret_ts], axis=1)
+        emit_versions(
+            w, "order_items", stage_ts, line_cols,
+            lambda j, sel: {
+                "updated_at": stage_ts[sel, j],
+                "is_defective": (defect[sel] & (j >= 1)).astype(np.int8) if j < 2 else defect[sel].astype(np.int8),
+                "returned_at": ret_ts[sel] if j == 2 else np.full(len(sel), NULL),
+                "return_reason": reason[sel] if j == 2 else np.full(len(sel), NULL),
+            },
+        )  # fmt: skip
+    else:
+        # append-only lines carry what is known at the end of the order day: no defect, no return yet
+        w.writer.add("order_items", d, line_cols)
 
     # ---- shipments ----------------------------------------------------------------------------------
     sidx = np.nonzero(s_ok)[0]
