@@ -187,8 +187,8 @@ def docs() -> None:
     if not result.ok:
         _fail(RuntimeError("dbt docs generate failed:\n" + "\n".join(result.failures)))
     console.print(
-        f"dbt docs: {settings.project_dir / 'target' / 'index.html'} (serve with `.venv/bin/dbt docs serve "
-        "--profiles-dir profiles`)"
+        f"dbt docs (models, columns, lineage): {settings.dbt_target / 'index.html'}\n"
+        f"  serve them: DBT_TARGET_PATH={settings.dbt_target} .venv/bin/dbt docs serve --profiles-dir profiles"
     )
     try:
         index = build_data_docs(settings)
