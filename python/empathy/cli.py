@@ -245,19 +245,7 @@ def contract_show(table: str = typer.Argument(None, help="One table; all when om
         for c in ("column", "type", "rules", "description"):
             rt.add_column(c)
         for c in t.columns:
-            rules = []
-            if c.required:
-                rules.append("not null")
-            if c.allowed:
-                rules.append("in {" + ", ".join(c.allowed) + "}")
-            if c.min is not None or c.max is not None:
-                rules.append(f"[{c.min}, {c.max}]")
-            if c.references:
-                rules.append(f"-> {c.references}")
-            if c.max_length:
-                rules.append(f"len <= {c.max_length:,}")
-            if c.not_future:
-                rules.append("not future")
+            rules = c.rules()
             rt.add_row(c.name, c.type, "; ".join(rules), c.description)
         console.print(rt)
 

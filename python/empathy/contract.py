@@ -47,6 +47,27 @@ class Column:
     def duckdb_type(self) -> str:
         return DUCKDB_TYPES[self.type]
 
+    def rules(self, code: str = "") -> list[str]:
+        """The column's rules in words; `code` wraps values (e.g. a backtick for Markdown)."""
+        out = []
+        if self.required:
+            out.append("not null")
+        if self.allowed:
+            out.append("one of " + ", ".join(f"{code}{v}{code}" for v in self.allowed))
+        if self.min is not None:
+            out.append(f">= {self.min:g}")
+        if self.max is not None:
+            out.append(f"<= {self.max:g}")
+        if self.references:
+            out.append(f"references {code}{self.references}{code}")
+        if self.max_length:
+            out.append(f"length <= {self.max_length:,}")
+        if self.not_future:
+            out.append("not in the future")
+        if self.pii:
+            out.append("personal data")
+        return out
+
 
 @dataclass(frozen=True)
 class Table:
@@ -639,23 +660,7 @@ def to_markdown() -> str:
             "|---|---|---|---|",
         ]
         for c in t.columns:
-            rules = []
-            if c.required:
-                rules.append("not null")
-            if c.allowed:
-                rules.append("one of " + ", ".join(f"`{v}`" for v in c.allowed))
-            if c.min is not None:
-                rules.append(f">= {c.min:g}")
-            if c.max is not None:
-                rules.append(f"<= {c.max:g}")
-            if c.references:
-                rules.append(f"references `{c.references}`")
-            if c.max_length:
-                rules.append(f"length <= {c.max_length:,}")
-            if c.not_future:
-                rules.append("not in the future")
-            if c.pii:
-                rules.append("personal data")
+            rules = c.rules(code="`")
             out.append(f"| `{c.name}` | {c.type} | {'; '.join(rules)} | {c.description} |")
         out.append("")
     return "\n".join(out)
