@@ -4,8 +4,7 @@ An order's whole life is decided when it is placed (shipping, promised and actua
 returns, refunds; for service orders the appointment, reschedules and the bill) and every version of
 the order, order-line and shipment rows is queued for the day it happens. Order lines are sent on the
 order day with what is known then (no defect reported, no return), again on the day a defect is
-reported and again on the day of the return. (With a contract whose ``order_items`` has no
-``updated_at``, lines are written once, on the order day.)
+reported and again on the day of the return.
 """
 
 from __future__ import annotations
@@ -456,22 +455,18 @@ def orders(w, d: int) -> None:
         "order_item_id": lid, "order_id": oid[line_order], "ordered_at": ts[line_order], "product_id": prod,
         "product_category": cat.cat_names.take(pa.array(cat.cat[prod])), "quantity": qty, "unit_price": unit,
     }  # fmt: skip
-    if w.item_updates:
-        # a line is sent on the order day, again when a defect is reported and again when it is returned
-        lts = ts[line_order]
-        stage_ts = np.stack([lts, defect_ts, ret_ts], axis=1)
-        emit_versions(
-            w, "order_items", stage_ts, line_cols,
-            lambda j, sel: {
-                "updated_at": stage_ts[sel, j],
-                "is_defective": (defect[sel] & (j >= 1)).astype(np.int8) if j < 2 else defect[sel].astype(np.int8),
-                "returned_at": ret_ts[sel] if j == 2 else np.full(len(sel), NULL),
-                "return_reason": reason[sel] if j == 2 else np.full(len(sel), NULL),
-            },
-        )  # fmt: skip
-    else:
-        # append-only lines carry what is known at the end of the order day: no defect, no return yet
-        w.writer.add("order_items", d, line_cols)
+    # a line is sent on the order day, again when a defect is reported and again when it is returned
+    lts = ts[line_order]
+    stage_ts = np.stack([lts, defect_ts, ret_ts], axis=1)
+    emit_versions(
+        w, "order_items", stage_ts, line_cols,
+        lambda j, sel: {
+            "updated_at": stage_ts[sel, j],
+            "is_defective": (defect[sel] & (j >= 1)).astype(np.int8) if j < 2 else defect[sel].astype(np.int8),
+            "returned_at": ret_ts[sel] if j == 2 else np.full(len(sel), NULL),
+            "return_reason": reason[sel] if j == 2 else np.full(len(sel), NULL),
+        },
+    )  # fmt: skip
 
     # ---- shipments ----------------------------------------------------------------------------------
     sidx = np.nonzero(s_ok)[0]

@@ -99,9 +99,6 @@ class World:
             name: Queue(self.D)
             for name in ("event", "contact", "followup", "review", "invite", "customer_update", "gift")
         }
-        # order lines are versioned (re-sent when found defective or returned) when the contract says so
-        items = contract.table("order_items")
-        self.item_updates = items.updated_column is not None and items.updated_column in items.column_names
         self._init_customers(np.random.default_rng(s_cust))
         self._init_agents()
         self.texts = Texts(sector, self.first_name, self.agent_first, [p.name for p in sector.plans])

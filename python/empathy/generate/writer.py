@@ -266,11 +266,10 @@ class LandingWriter:
         self.columns = {t: [n for n, _ in output_columns(t)] for t in tables}
         self.types = {t: dict(output_columns(t)) for t in tables}
         ct = {t: contract.table(t) for t in tables}
-        updated = {t: ct[t].updated_column if ct[t].updated_column in self.columns[t] else None for t in tables}
-        self.sort_col = {t: (updated[t] or ct[t].day_column) for t in tables}
+        self.sort_col = {t: (ct[t].updated_column or ct[t].day_column) for t in tables}
         self.key_col = {t: ct[t].key for t in tables}
         self.day_col = {t: ct[t].day_column for t in tables}
-        self.versioned = {t: updated[t] is not None for t in tables}
+        self.versioned = {t: ct[t].updated_column is not None for t in tables}
 
     def add(self, table: str, day, cols: dict) -> None:
         """Queue rows. ``day`` (int or array) is the partition day index; rows for days past the window are dropped."""
