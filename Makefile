@@ -44,6 +44,8 @@ test: $(STAMP) lint ## all tests and linters
 
 bench: $(STAMP) ## benchmarks; writes benchmarks/RESULTS.md
 	$(BIN)/python -m empathy.bench --write benchmarks/RESULTS.md
+	$(BIN)/python -m empathy.text.bench --write benchmarks/RESULTS.md
+	$(BIN)/empathy eval-text --write benchmarks/RESULTS.md
 
 docs: $(STAMP) ## dbt docs (lineage) and Great Expectations data docs
 	$(BIN)/empathy docs

@@ -176,6 +176,74 @@ def query(sql: str = typer.Argument(..., help="SQL to run, read-only, on the pub
         con.close()
 
 
+@app.command("score-text")
+def score_text(
+    input: Path = typer.Option(..., "--input", help="A .csv, .tsv or .parquet file."),
+    text_column: str = typer.Option(..., "--text-column", help="Column holding the text."),
+    id_column: str = typer.Option(None, "--id-column", help="Column to carry into the output as the row key."),
+    output: Path = typer.Option(..., "--output", help="Output .parquet file."),
+) -> None:
+    """Score any file with the warehouse's text model: one output row per input row, fct_text_signals columns."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from empathy.text.model import ModelMissing
+    from empathy.text.scoring import ScoreInputError, score_file
+
+    with Progress(
+        TextColumn("[bold]score"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
+    ) as bar:
+        task = bar.add_task("score", total=None)
+
+        def cb(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        try:
+            out = score_file(input, text_column, output, id_column=id_column, progress=cb)
+        except (ScoreInputError, ModelMissing) as exc:
+            _fail(exc)
+    labels = out.group_by("sentiment_label").aggregate([("sentiment_label", "count")]).to_pylist()
+    mix = ", ".join(f"{r['sentiment_label']} {r['sentiment_label_count']:,}" for r in labels)
+    console.print(f"{out.num_rows:,} rows scored -> {output} ({mix})")
+
+
+@app.command("train-text")
+def train_text(
+    out: Path = typer.Option(None, "--out", help="Artifact folder (default: the package's committed artifacts)."),
+) -> None:
+    """Retrain the text model from the labelled data in ../shared/data (EMPATHY_SHARED_DATA) and the seed set."""
+    from empathy.text.model import ARTIFACTS
+    from empathy.text.train import train
+
+    try:
+        train(out or ARTIFACTS, progress=lambda m: console.print(m))
+    except FileNotFoundError as exc:
+        _fail(exc)
+
+
+@app.command("eval-text")
+def eval_text(
+    write: Path = typer.Option(
+        None, "--write", help="Also write the table into this results file (section text-eval)."
+    ),
+    throughput_texts: int = typer.Option(20_000, help="Texts for the throughput row."),
+) -> None:
+    """Evaluate the text model on labelled data it never trained on, beside VADER, and print the table."""
+    from empathy.bench import write_section
+    from empathy.text.evaluate import evaluate, to_markdown
+    from empathy.text.model import ModelMissing, load_model
+
+    try:
+        model = load_model()
+        rows = evaluate(model, progress=lambda m: err.print(f"[dim]{m}[/dim]"), throughput_texts=throughput_texts)
+    except (FileNotFoundError, ModelMissing) as exc:
+        _fail(exc)
+    text = to_markdown(rows, model.version)
+    console.print(text)
+    if write:
+        write_section(write, "text-eval", "## Text model\n\n" + text)
+        console.print(f"written to {write}")
+
+
 @app.command()
 def docs() -> None:
     """Build dbt docs (models, columns, lineage) and the Great Expectations data docs."""

@@ -23,7 +23,11 @@ TOPICS = ("delivery", "product_quality", "price_billing", "service_staff", "acco
 
 # (name, arrow type, description)
 SIGNAL_COLUMNS: list[tuple[str, pa.DataType, str]] = [
-    ("text_hash", pa.string(), "sha256 of the normalised text (whitespace collapsed); with model_version, the cache key."),
+    (
+        "text_hash",
+        pa.string(),
+        "sha256 of the normalised text (whitespace collapsed); with model_version, the cache key.",
+    ),
     ("model_version", pa.string(), "Version of the text model that produced the row (hash of its artifacts)."),
     ("language", pa.string(), "ISO 639-1 code of the detected language; 'und' when undetermined."),
     ("language_confidence", pa.float64(), "Confidence of the language detection, 0-1."),
@@ -32,14 +36,22 @@ SIGNAL_COLUMNS: list[tuple[str, pa.DataType, str]] = [
     ("sentiment_intensity", pa.float64(), "How strongly felt, 0-1, whatever the direction."),
     *[(f"emotion_{e}", pa.float64(), f"Probability of {e}, 0-1 (the seven sum to 1).") for e in EMOTIONS],
     ("dominant_emotion", pa.string(), "The most probable of the seven emotions."),
-    ("intent", pa.string(), "complaint, support_request, cancellation_intent, purchase_intent, feature_request, praise or other."),
+    (
+        "intent",
+        pa.string(),
+        "complaint, support_request, cancellation_intent, purchase_intent, feature_request, praise or other.",
+    ),
     ("intent_confidence", pa.float64(), "Probability of the chosen intent, 0-1."),
     ("topic", pa.string(), "delivery, product_quality, price_billing, service_staff, account_technical or other."),
     ("topic_confidence", pa.float64(), "Probability of the chosen topic, 0-1."),
     ("emoji_count", pa.int32(), "Number of emojis and emoticons."),
     ("emoji_sentiment", pa.float64(), "Mean sentiment of the emojis, -1 to 1; null without emojis."),
     ("has_negation", pa.bool_(), "The text contains a negation (not, never, no, nunca, não, ...)."),
-    ("sarcasm_score", pa.float64(), "Probability that the text is sarcastic (positive words, negative situation), 0-1."),
+    (
+        "sarcasm_score",
+        pa.float64(),
+        "Probability that the text is sarcastic (positive words, negative situation), 0-1.",
+    ),
 ]
 
 SIGNAL_SCHEMA = pa.schema([pa.field(n, t) for n, t, _ in SIGNAL_COLUMNS])

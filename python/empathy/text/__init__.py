@@ -1,0 +1,1 @@
+"""Text understanding: language, sentiment, emotions, intent, topic, emoji, negation and sarcasm signals."""

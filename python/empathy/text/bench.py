@@ -1,0 +1,109 @@
+"""Text-model throughput benchmark (`make bench` runs it after the pipeline benchmark).
+
+    python -m empathy.text.bench --texts 40000 --write benchmarks/RESULTS.md
+
+Texts are the project's evaluation messages and GoEmotions dev comments (when ../shared/data is there),
+each made distinct by a suffix so no cache can help. Rows: the full set of signals in one process and in
+two worker processes (one per core), VADER's polarity_scores in one process for scale, the cold start
+(deriving the static table into an empty cache) and peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import resource
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+
+def corpus(n: int) -> list[str]:
+    from empathy.text import corpora
+
+    pool = [r["text"] for r in corpora.eval_rows()]
+    with contextlib.suppress(FileNotFoundError):
+        pool += corpora.goemotions("ekman", "dev").texts
+    if not pool:
+        pool = ["my order arrived late and the box was damaged", "obrigado pelo atendimento rápido!"]
+    return [f"{pool[i % len(pool)]} #{i}" for i in range(n)]
+
+
+def _worker(texts: list[str]) -> int:
+    from empathy.text.model import load_model
+
+    return load_model().score(texts).num_rows
+
+
+def run(n: int) -> dict[str, float]:
+    from empathy.text.evaluate import vader_labels
+    from empathy.text.model import TextModel, load_model
+
+    texts = corpus(n)
+    out: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as cold:
+        old = os.environ.get("EMPATHY_MODEL_CACHE")
+        os.environ["EMPATHY_MODEL_CACHE"] = cold
+        t0 = time.perf_counter()
+        TextModel()
+        out["cold start s (derive static table)"] = time.perf_counter() - t0
+        if old is None:
+            del os.environ["EMPATHY_MODEL_CACHE"]
+        else:
+            os.environ["EMPATHY_MODEL_CACHE"] = old
+    t0 = time.perf_counter()
+    model = load_model()
+    out["warm load s"] = time.perf_counter() - t0
+    model.score(texts[:200])
+    t0 = time.perf_counter()
+    model.score(texts)
+    out["texts/s, all signals, 1 process"] = n / (time.perf_counter() - t0)
+    half = n // 2
+    with ProcessPoolExecutor(2) as pool:
+        list(pool.map(_worker, [texts[:200], texts[200:400]]))  # load the model in both workers
+        t0 = time.perf_counter()
+        list(pool.map(_worker, [texts[:half], texts[half:]]))
+        out["texts/s, all signals, 2 processes"] = n / (time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    vader_labels(texts)
+    out["texts/s, VADER sentiment only, 1 process"] = n / (time.perf_counter() - t0)
+    out["peak RSS MiB (this process)"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+def render(results: dict[str, float], n: int) -> str:
+    from empathy.bench import machine
+    from empathy.text.model import load_model
+
+    host = machine()
+    lines = [
+        "## Text scoring throughput",
+        "",
+        f"`python -m empathy.text.bench --texts {n}`, model `{load_model().version}`, {host['cpu']}, {host['memory']}.",
+        "",
+        "| measure | value |",
+        "|---|---:|",
+    ]
+    lines += [f"| {k} | {v:,.1f} |" if v < 100 else f"| {k} | {v:,.0f} |" for k, v in results.items()]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--texts", type=int, default=40_000)
+    ap.add_argument("--write", type=Path, default=None)
+    args = ap.parse_args(argv)
+    results = run(args.texts)
+    text = render(results, args.texts)
+    print(text)
+    if args.write:
+        from empathy.bench import write_section
+
+        write_section(args.write, "text-throughput", text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

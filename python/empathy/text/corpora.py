@@ -1,0 +1,177 @@
+"""Readers for the labelled data the text model trains and is evaluated on, mapped to the product's labels.
+
+| data set                          | where                              | used for                                  |
+|-----------------------------------|------------------------------------|-------------------------------------------|
+| GoEmotions (Ekman, group, 28)     | ../shared/data/goemotions          | emotion and sentiment heads; praise/other |
+| Bitext customer support           | ../shared/data/bitext_customer_support | intent and topic heads (80%), held out 20% |
+| seed set (project)                | empathy/text/data/seed_train.tsv   | intents and topics the public data lacks  |
+| evaluation set (project)          | empathy/text/data/eval_multilingual.tsv | evaluation only: en, es, pt          |
+
+GoEmotions' dev split is never trained on; its test split is not in the repo at all.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+DATA = Path(__file__).with_name("data")
+
+
+def shared_data_dir() -> Path:
+    env = os.environ.get("EMPATHY_SHARED_DATA")
+    if env:
+        return Path(env)
+    from empathy.config import find_project_dir
+
+    return find_project_dir().parent / "shared" / "data"
+
+
+def require_shared() -> Path:
+    path = shared_data_dir()
+    if not (path / "goemotions").exists():
+        raise FileNotFoundError(
+            f"labelled training data not found at {path}: set EMPATHY_SHARED_DATA to the folder holding "
+            "goemotions/ and bitext_customer_support/"
+        )
+    return path
+
+
+@dataclass
+class Labelled:
+    texts: list[str]
+    labels: list[str]
+    source: str
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
+GROUP_TO_SENTIMENT = {"positive": "positive", "negative": "negative", "neutral": "neutral", "ambiguous": "neutral"}
+
+
+def goemotions(kind: str, split: str, single_label: bool = True) -> Labelled:
+    """GoEmotions rows with their `kind` labels (ekman | group | original). Multi-label rows are skipped
+    when `single_label`, else kept once per label."""
+    folder = require_shared() / "goemotions" / kind
+    names = (folder / "labels.txt").read_text().split()
+    texts, labels = [], []
+    with open(folder / f"{split}.tsv", encoding="utf-8") as handle:
+        for line in handle:
+            text, ids, _ = line.rstrip("\n").split("\t")
+            ids = [int(i) for i in ids.split(",")]
+            if single_label and len(ids) != 1:
+                continue
+            for i in ids:
+                texts.append(text)
+                labels.append(names[i])
+    return Labelled(texts, labels, f"goemotions/{kind}/{split}")
+
+
+BITEXT_INTENT = {
+    "complaint": "complaint",
+    "cancel_order": "cancellation_intent",
+    "delete_account": "cancellation_intent",
+    "check_cancellation_fee": "cancellation_intent",
+    "place_order": "purchase_intent",
+    "check_payment_methods": "purchase_intent",
+    "delivery_options": "purchase_intent",
+    "review": "other",
+}  # everything else: support_request
+
+BITEXT_TOPIC = {
+    **dict.fromkeys(
+        ["delivery_options", "delivery_period", "track_order", "change_shipping_address", "set_up_shipping_address"],
+        "delivery",
+    ),
+    **dict.fromkeys(
+        [
+            "check_invoice",
+            "get_invoice",
+            "check_payment_methods",
+            "payment_issue",
+            "check_refund_policy",
+            "get_refund",
+            "track_refund",
+            "check_cancellation_fee",
+        ],
+        "price_billing",
+    ),
+    **dict.fromkeys(
+        [
+            "create_account",
+            "delete_account",
+            "edit_account",
+            "recover_password",
+            "registration_problems",
+            "switch_account",
+        ],
+        "account_technical",
+    ),
+    **dict.fromkeys(["contact_customer_service", "contact_human_agent", "complaint"], "service_staff"),
+}  # everything else (orders, newsletter, review): other
+
+BITEXT_NEGATIVE = {"complaint", "payment_issue", "registration_problems"}
+
+
+@dataclass
+class BitextRow:
+    text: str
+    intent: str  # Bitext's own intent
+    category: str
+
+    @property
+    def product_intent(self) -> str:
+        return BITEXT_INTENT.get(self.intent, "support_request")
+
+    @property
+    def topic(self) -> str:
+        return BITEXT_TOPIC.get(self.intent, "other")
+
+    @property
+    def sentiment(self) -> str:
+        return "negative" if self.intent in BITEXT_NEGATIVE else "neutral"
+
+
+def bitext(split: str, holdout: float = 0.2, seed: int = 13) -> list[BitextRow]:
+    """Bitext rows, split per Bitext intent into train (80%) and holdout (20%) with a fixed seed."""
+    path = (
+        require_shared()
+        / "bitext_customer_support"
+        / "Bitext_Sample_Customer_Support_Training_Dataset.v_2023-08-23.csv"
+    )
+    with open(path, encoding="utf-8", newline="") as handle:
+        rows = [BitextRow(r["instruction"], r["intent"], r["category"]) for r in csv.DictReader(handle)]
+    by_intent: dict[str, list[BitextRow]] = {}
+    for row in rows:
+        by_intent.setdefault(row.intent, []).append(row)
+    rng = random.Random(seed)
+    out = []
+    for intent in sorted(by_intent):
+        group = by_intent[intent]
+        rng.shuffle(group)
+        cut = round(len(group) * holdout)
+        out.extend(group[:cut] if split == "holdout" else group[cut:])
+    return out
+
+
+def project_tsv(name: str) -> list[dict[str, str]]:
+    path = DATA / name
+    if not path.exists():
+        return []
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+
+
+def seed_rows() -> list[dict[str, str]]:
+    return project_tsv("seed_train.tsv")
+
+
+def eval_rows() -> list[dict[str, str]]:
+    return project_tsv("eval_multilingual.tsv")
+
+
+SEED_SENTIMENT = {"complaint": "negative", "cancellation_intent": "negative", "praise": "positive"}
