@@ -83,7 +83,13 @@ def test_static_embedding_is_cross_lingual(model):
 
 # -- scoring contract ----------------------------------------------------------------------------------------
 def test_score_contract(model):
-    texts = ["Thank you so much, the agent was wonderful!", "", None, "o aplicativo não abre desde ontem, já tentei reinstalar", "👍"]
+    texts = [
+        "Thank you so much, the agent was wonderful!",
+        "",
+        None,
+        "o aplicativo não abre desde ontem, já tentei reinstalar",
+        "👍",
+    ]
     out = model.score(texts)
     assert out.schema == SIGNAL_SCHEMA
     assert out.num_rows == len(texts)

@@ -1,0 +1,17 @@
+"""What customers write about: themes found in the customer texts, and which of them are emerging.
+
+One row per theme: its most distinctive words, how many texts and customers it holds, its share of the texts of
+the last 28 days against before, its mean sentiment and an example. See empathy.text.themes and
+empathy.text.warehouse.text_themes.
+"""
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    from empathy.text import warehouse
+    from empathy.text.model import load_model
+
+    con = warehouse.backend(session)
+    interactions = warehouse.as_table(con, dbt.ref("fct_interactions"))
+    text_signals = warehouse.as_table(con, dbt.ref("fct_text_signals"))
+    return warehouse.text_themes(interactions, text_signals, load_model(), as_of_date=dbt.config.meta_get("as_of_date"))
