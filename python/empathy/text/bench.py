@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import multiprocessing
 import os
 import resource
 import tempfile
@@ -61,7 +62,8 @@ def run(n: int) -> dict[str, float]:
     model.score(texts)
     out["texts/s, all signals, 1 process"] = n / (time.perf_counter() - t0)
     half = n // 2
-    with ProcessPoolExecutor(2) as pool:
+    # spawn, not fork: lingua's and BLAS's thread pools do not survive a fork
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
         list(pool.map(_worker, [texts[:200], texts[200:400]]))  # load the model in both workers
         t0 = time.perf_counter()
         list(pool.map(_worker, [texts[:half], texts[half:]]))

@@ -75,10 +75,17 @@ class Views:
     has_negation: list[bool]
 
 
-def build_views(texts: list[str], embedder: StaticEmbedder, ngrams: NgramVocab | None) -> Views:
+def build_views(
+    texts: list[str], embedder: StaticEmbedder, ngrams: NgramVocab | None, english_rows: np.ndarray | None = None
+) -> Views:
+    """Both views; the English one (when `ngrams` is given) only for `english_rows` (a boolean mask; all rows
+    when None), in their order: n-grams are the costly part and mean nothing for other languages."""
     dense, emoji_count, emoji_sentiment, negation = surface(texts)
     multilingual = np.hstack([embedder.embed(texts) * STATIC_SCALE, dense]).astype(np.float32)
     english = None
     if ngrams is not None:
-        english = sps.hstack([ngrams.transform(texts), sps.csr_matrix(multilingual)], format="csr")
+        rows = np.arange(len(texts)) if english_rows is None else np.flatnonzero(english_rows)
+        english = sps.hstack(
+            [ngrams.transform([texts[i] for i in rows]), sps.csr_matrix(multilingual[rows])], format="csr"
+        )
     return Views(multilingual, english, emoji_count, emoji_sentiment, negation)

@@ -131,7 +131,7 @@ class TextModel:
             multi = self.heads[task, "multilingual"]
             p = multi.proba(views.multilingual)
             if english.any() and views.english is not None:
-                p[english] = self.heads[task, "english"].proba(views.english[english])
+                p[english] = self.heads[task, "english"].proba(views.english)  # rows of English texts only
             out[task] = p
         out["sentiment"] = self.problem_aware(out["sentiment"], out["intent"])
         return out
@@ -166,7 +166,7 @@ class TextModel:
     def _score_chunk(self, texts: list[str]) -> pa.Table:
         languages, confidences = detect_languages(texts)
         english = np.array([lang == "en" for lang in languages], dtype=bool)
-        views = build_views(texts, self.embedder, self.ngrams if english.any() else None)
+        views = build_views(texts, self.embedder, self.ngrams if english.any() else None, english_rows=english)
         probs = self.probabilities(views, english)
         return self._table(texts, languages, confidences, views, probs, english)
 
