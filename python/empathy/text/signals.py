@@ -84,10 +84,8 @@ _NEGATION = re.compile(
     r"não|nao|ninguém|ninguem|nenhum|nenhuma|nem|sem|jamais)\b|n't\b",
     re.IGNORECASE,
 )
-_ELONGATED = re.compile(r"(\w)\1{2,}")
 # RE2 (Arrow) has no back-references: the letters customers stretch ("sooo", "noooo", "hmmm", "!!!")
 _ELONGATED_RE2 = "a{3}|e{3}|i{3}|o{3}|u{3}|y{3}|s{3}|h{3}|m{3}|r{3}|!{3}"
-_WORD = re.compile(r"\w+")
 
 DENSE_FEATURES = (
     "emoji_count_log",
