@@ -92,11 +92,16 @@ def _table_path(mean: np.ndarray, components: np.ndarray) -> Path:
     return cache_dir() / f"use-m3-pieces-{digest.hexdigest()[:16]}.npy"
 
 
-def piece_table(mean: np.ndarray, components: np.ndarray, progress=None) -> np.ndarray:
-    """The projected piece table, from the cache or derived now (float16, memory-mapped)."""
+def piece_table(
+    mean: np.ndarray, components: np.ndarray, progress=None, pieces: np.ndarray | None = None
+) -> np.ndarray:
+    """The projected piece table, from the cache or derived now (float16, memory-mapped). `pieces`: the
+    teacher's vectors when the caller already has them (training), so they are not computed twice."""
     path = _table_path(mean, components)
     if not path.exists():
-        table = ((teacher_piece_vectors(progress=progress) - mean) @ components).astype(np.float16)
+        if pieces is None:
+            pieces = teacher_piece_vectors(progress=progress)
+        table = ((pieces - mean) @ components).astype(np.float16)
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npy.tmp", delete=False) as handle:
             np.save(handle, table)

@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from empathy.text.embedding import StaticEmbedder
 from empathy.text.features import NgramVocab, Views, build_views
-from empathy.text.normalize import normalise_text, text_hash
+from empathy.text.normalize import normalise_text
 from empathy.text.schema import EMOTIONS, SIGNAL_SCHEMA
 
 ARTIFACTS = Path(__file__).with_name("artifacts")
@@ -191,7 +191,7 @@ class TextModel:
         p_complaint = probs["intent"][:, intent_classes.index("complaint")]
         sarcasm = np.clip(lexical_positive * np.maximum(p_complaint, p_neg) * 2.0, 0.0, 1.0) * (1 - p_pos * p_pos)
         columns = {
-            "text_hash": [text_hash(t) for t in texts],
+            "text_hash": [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts],  # texts are normalised already
             "model_version": [self.version] * len(texts),
             "language": languages,
             "language_confidence": confidences,

@@ -132,8 +132,17 @@ def emoji_signals(text: str) -> tuple[int, float | None]:
     return len(values), float(np.clip(np.mean(values), -1.0, 1.0))
 
 
+def negations(arr) -> np.ndarray:
+    """Boolean per text of an Arrow string array: does it contain a negation (en/es/pt)?"""
+    import pyarrow.compute as pc
+
+    return pc.match_substring_regex(arr, _NEGATION.pattern, ignore_case=True).to_numpy(zero_copy_only=False)
+
+
 def has_negation(text: str) -> bool:
-    return _NEGATION.search(text) is not None
+    import pyarrow as pa
+
+    return bool(negations(pa.array([text], type=pa.string()))[0])
 
 
 def surface(texts: list[str]) -> tuple[np.ndarray, list[int], list[float | None], list[bool]]:
@@ -152,7 +161,7 @@ def surface(texts: list[str]) -> tuple[np.ndarray, list[int], list[float | None]
     maybe = pc.match_substring_regex(arr, _EMOJI.pattern + r"|[:;=8<]|(?i:xd)").to_numpy(zero_copy_only=False)
     for i in np.flatnonzero(maybe):
         counts[i], sentiments[i] = emoji_signals(texts[i])
-    negation = pc.match_substring_regex(arr, _NEGATION.pattern, ignore_case=True).to_numpy(zero_copy_only=False)
+    negation = negations(arr)
 
     def count(pattern: str) -> np.ndarray:
         return pc.count_substring_regex(arr, pattern).to_numpy(zero_copy_only=False).astype(np.float32)

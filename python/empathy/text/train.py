@@ -19,7 +19,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 
 from empathy.text import corpora
-from empathy.text.embedding import StaticEmbedder, _table_path, fit_projection, teacher_piece_vectors
+from empathy.text.embedding import StaticEmbedder, fit_projection, piece_table, teacher_piece_vectors
 from empathy.text.features import NgramVocab, build_views
 from empathy.text.model import ARTIFACTS, TASKS
 from empathy.text.normalize import normalise_text
@@ -121,11 +121,8 @@ def train(out: Path = ARTIFACTS, progress: Callable[[str], None] | None = None) 
     _say(progress, "distilling the static embedding from USE multilingual (128k pieces)")
     pieces = teacher_piece_vectors()
     mean, components = fit_projection(pieces, DIMS)
-    table_path = _table_path(mean, components)
-    table_path.parent.mkdir(parents=True, exist_ok=True)
-    np.save(table_path, ((pieces - mean) @ components).astype(np.float16))
+    embedder = StaticEmbedder(piece_table(mean, components, pieces=pieces))
     del pieces
-    embedder = StaticEmbedder(np.load(table_path, mmap_mode="r"))
 
     english_texts = sorted({t for rows in sets.values() for t, _, _, lang in rows if lang == "en"})
     ngrams = NgramVocab.fit(english_texts)
