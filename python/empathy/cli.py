@@ -244,6 +244,42 @@ def eval_text(
         console.print(f"written to {write}")
 
 
+@app.command("eval-state")
+def eval_state(
+    write: Path = typer.Option(
+        None, "--write", help="Also write the table into this results file (section state-eval)."
+    ),
+    truth: Path = typer.Option(
+        None, "--truth", help="Ground truth folder of a demo world (default: <landing>/_truth when it exists)."
+    ),
+) -> None:
+    """Evaluate the emotional-state models on a time split and, for the demo world, against its ground truth."""
+    from empathy.bench import write_section
+    from empathy.state.evaluate import evaluate_state, to_markdown
+
+    settings = load_settings()
+    truth_dir = truth or settings.landing / "_truth"
+    if not settings.warehouse.exists():
+        _fail(FileNotFoundError(f"no working database at {settings.warehouse}; run `empathy run` first"))
+    try:
+        rows = evaluate_state(
+            settings.warehouse,
+            truth_dir if truth_dir.exists() else None,
+            progress=lambda m: err.print(f"[dim]{m}[/dim]"),
+        )
+    except (FileNotFoundError, ValueError) as exc:
+        _fail(exc)
+    text = to_markdown(rows)
+    console.print(text)
+    if write:
+        write_section(
+            write,
+            "state-eval",
+            "## Emotional state\n\n`empathy eval-state` on the demo world (10,000 customers, 365 days).\n\n" + text,
+        )
+        console.print(f"written to {write}")
+
+
 @app.command()
 def docs() -> None:
     """Build dbt docs (models, columns, lineage) and the Great Expectations data docs."""

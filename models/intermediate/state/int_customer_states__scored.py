@@ -1,0 +1,30 @@
+"""The emotional state of every customer-day: valence, arousal, emotion, Empathy Score, predicted NPS, drivers.
+
+The models are refitted on every label each build (empathy.state.model); the first build scores every row of
+int_customer_days, later builds only new rows and the days int_customer_days recomputes. See
+empathy.state.warehouse.score_states.
+"""
+
+
+def model(dbt, session):
+    dbt.config(
+        materialized="incremental",
+        unique_key="customer_day_id",
+        incremental_strategy="delete+insert",
+        on_schema_change="fail",
+    )
+    from empathy.state import warehouse
+
+    con = warehouse.backend(session)
+    days = warehouse.as_table(con, dbt.ref("int_customer_days"))
+    labels = warehouse.as_table(con, dbt.ref("int_customer_day_labels"))
+    invitations = warehouse.as_table(con, dbt.ref("int_survey_invitations"))
+    existing = warehouse.as_table(con, dbt.this) if dbt.is_incremental else None
+    return warehouse.score_states(
+        days,
+        labels,
+        invitations,
+        existing,
+        recompute_days=int(dbt.config.get("state_recompute_days") or 3),
+        explain_days=int(dbt.config.get("state_explain_days") or 28),
+    )

@@ -1,0 +1,1 @@
+"""Customer state over time: event effects and related estimators."""

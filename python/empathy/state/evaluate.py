@@ -1,0 +1,206 @@
+"""`empathy eval-state`: how well the emotional-state models do, on data they did not see.
+
+* Time split: the models are refitted on labels dated before the cutoff (the 75th percentile of label dates)
+  and judged after it: predicted against actual NPS answers of responders (MAE beside the training mean's MAE;
+  AUC of P(detractor) for detractors).
+* Against the demo world's ground truth (`<landing>/_truth/`, never read by the pipeline), after the cutoff:
+  correlation of predicted and latent weekly valence and arousal (everyone, and customers who never said
+  anything), accuracy of the dominant emotion beside always guessing the most frequent one, and the event
+  library's sentiment effects against the true effect signs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from empathy.state.model import EMOTIONS, fit_state_models, pair_with_features, predict_states
+
+# Event library types and the demo world's events they correspond to.
+TRUTH_EVENTS = {
+    "late_delivery": "late_delivery",
+    "defective_item": "defective_item",
+    "ticket_unresolved": "ticket_unresolved",
+    "fast_resolution": "fast_resolution",
+    "price_increase": "price_increase",
+    "payment_failed": "payment_failed",
+    "marketing_burst": "over_contact",
+    "web_errors": "web_error",
+    "delight_gift": "surprise_gift",
+}
+
+
+@dataclass
+class Row:
+    data: str
+    metric: str
+    n: int
+    value: float
+    baseline: float | None = None
+    baseline_name: str = ""
+
+
+def _auc(y: np.ndarray, score: np.ndarray) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(y, score)) if len(set(y)) == 2 else float("nan")
+
+
+def evaluate_state(warehouse: Path, truth: Path | None, *, progress: Callable[[str], None] | None = None) -> list[Row]:
+    say = progress or (lambda _m: None)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        days = con.sql("select * from intermediate.int_customer_days").to_arrow_table()
+        labels = con.sql("select * from intermediate.int_customer_day_labels").to_arrow_table()
+        invitations = con.sql("select * from intermediate.int_survey_invitations").to_arrow_table()
+        library = con.sql("select * from marts.dim_event_library").df()
+    except duckdb.CatalogException as exc:
+        raise FileNotFoundError(
+            f"{warehouse} lacks the state models ({exc}); run `empathy run` (or `make demo`) first"
+        ) from exc
+    finally:
+        con.close()
+    lab = labels.to_pandas()
+    lab["label_date"] = pd.to_datetime(lab["label_date"])
+    cutoff = lab["label_date"].quantile(0.75).normalize()
+    say(f"fitting on labels before {cutoff.date()}")
+    models = fit_state_models(days, labels, invitations, label_cutoff=cutoff)
+    say("scoring every customer-day")
+    states = predict_states(models, days, explain=False).to_pandas()
+    states["state_date"] = pd.to_datetime(states["state_date"])
+    rows: list[Row] = []
+    period = f"after {cutoff.date()}"
+
+    nps = lab[(lab["label_source"] == "survey_nps") & (lab["label_date"] >= cutoff)]
+    paired = pair_with_features(states, nps)
+    if len(paired):
+        actual = paired["raw_score"].to_numpy(float)
+        train_mean = lab[(lab["label_source"] == "survey_nps") & (lab["label_date"] < cutoff)]["raw_score"].mean()
+        rows.append(
+            Row(
+                f"NPS answers {period}",
+                "MAE of predicted score (0-10)",
+                len(paired),
+                float(np.mean(np.abs(paired["predicted_nps_score"] - actual))),
+                float(np.mean(np.abs(train_mean - actual))),
+                "training mean",
+            )
+        )
+        rows.append(
+            Row(
+                f"NPS answers {period}",
+                "AUC of P(detractor) for detractors (0-6)",
+                len(paired),
+                _auc((actual <= 6).astype(int), paired["p_detractor"].to_numpy(float)),
+                0.5,
+                "chance",
+            )
+        )
+    if truth is None or not (truth / "latent_state_weekly.parquet").exists():
+        return rows
+
+    say("comparing with the demo world's truth")
+    weekly = pd.read_parquet(truth / "latent_state_weekly.parquet")
+    weekly["week_start"] = pd.to_datetime(weekly["week_start"])
+    weekly = weekly[weekly["week_start"] >= cutoff].copy()
+    weekly["feature_date"] = weekly["week_start"] + pd.Timedelta(days=6)
+    matched = pair_with_features(
+        states,
+        weekly.rename(
+            columns={"valence": "true_valence", "arousal": "true_arousal", "dominant_emotion": "true_emotion"}
+        ),
+    )
+    said = set(lab["customer_id"])
+    silent = ~matched["customer_id"].isin(said)
+    for name, mask in (
+        ("all customer-weeks", np.ones(len(matched), bool)),
+        ("customers who never said anything", silent.to_numpy()),
+    ):
+        sub = matched[mask]
+        if len(sub) > 2:
+            rows.append(
+                Row(
+                    f"demo truth, {name} {period}",
+                    "Pearson r, predicted vs latent valence",
+                    len(sub),
+                    float(np.corrcoef(sub["valence"], sub["true_valence"])[0, 1]),
+                )
+            )
+    rows.append(
+        Row(
+            f"demo truth, all customer-weeks {period}",
+            "Pearson r, predicted vs latent arousal",
+            len(matched),
+            float(np.corrcoef(matched["arousal"], matched["true_arousal"])[0, 1]),
+        )
+    )
+    truth_emotion = matched["true_emotion"].astype(str)
+    majority = truth_emotion.value_counts().idxmax()
+    rows.append(
+        Row(
+            f"demo truth, all customer-weeks {period}",
+            "dominant emotion accuracy",
+            len(matched),
+            float((matched["dominant_emotion"] == truth_emotion).mean()),
+            float((truth_emotion == majority).mean()),
+            f"always '{majority}'",
+        )
+    )
+    non_neutral = truth_emotion != "neutral"
+    if non_neutral.any():
+        probs = matched.loc[non_neutral, [f"p_{e}" for e in EMOTIONS if e != "neutral"]].to_numpy()
+        guess = np.asarray([e for e in EMOTIONS if e != "neutral"])[probs.argmax(axis=1)]
+        rows.append(
+            Row(
+                f"demo truth, customer-weeks with a non-neutral true emotion {period}",
+                "emotion accuracy among the six non-neutral emotions",
+                int(non_neutral.sum()),
+                float((guess == truth_emotion[non_neutral].to_numpy()).mean()),
+                float((truth_emotion[non_neutral] == truth_emotion[non_neutral].value_counts().idxmax()).mean()),
+                "most frequent",
+            )
+        )
+
+    effects = pd.read_parquet(truth / "event_effects.parquet").set_index("event_type")
+    sent = library[(library["outcome"] == "sentiment") & (library["status"] == "ok")].copy()
+    sent = sent[sent["event_type"].isin(TRUTH_EVENTS)]
+    sent["true_effect"] = [effects.loc[TRUTH_EVENTS[e], "valence_effect"] for e in sent["event_type"]]
+    significant = sent[sent["p_value"] < 0.05]
+    if len(significant):
+        agree = float((np.sign(significant["effect"]) == np.sign(significant["true_effect"])).mean())
+        rows.append(
+            Row(
+                "demo truth, event library (sentiment effect)",
+                "significant effects with the true sign",
+                len(significant),
+                agree,
+            )
+        )
+    if len(sent) >= 3:
+        from scipy.stats import spearmanr
+
+        rows.append(
+            Row(
+                "demo truth, event library (sentiment effect)",
+                "Spearman rho, estimated vs true valence effect per unit",
+                len(sent),
+                float(spearmanr(sent["effect"], sent["true_effect"]).statistic),
+            )
+        )
+    return rows
+
+
+def to_markdown(rows: list[Row]) -> str:
+    lines = [
+        "| data | metric | n | model | baseline |",
+        "|---|---|---:|---:|---|",
+    ]
+    for r in rows:
+        base = "" if r.baseline is None else f"{r.baseline:.3f}" + (f" ({r.baseline_name})" if r.baseline_name else "")
+        lines.append(f"| {r.data} | {r.metric} | {r.n:,} | {r.value:.3f} | {base} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,162 @@
+"""The warehouse side of the emotional state: what the dbt Python models under `models/*/state/` call.
+
+Relational steps (which rows to score, the latest day, the population) are ibis expressions that run in the
+warehouse; Arrow crosses into Python only for the rows the models fit on or score.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date, timedelta
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from empathy.state.effects import OUTPUT_SCHEMA as EFFECT_SCHEMA
+from empathy.state.effects import estimate_event_effects
+from empathy.state.model import STATE_SCHEMA, NoLabels, fit_state_models, predict_states
+from empathy.text.warehouse import as_table, backend  # noqa: F401  (re-exported for the dbt models)
+
+# A customer with no engagement for this many days counts as churned on their last engagement day, for the
+# event library's churn hazard (a provisional rule for non-contractual businesses; see DECISIONLOG.md).
+CHURN_INACTIVITY_DAYS = 120
+
+
+def _arrow(expr: ir.Table) -> pa.Table:
+    return expr.to_pyarrow()
+
+
+def score_states(
+    days: ir.Table,
+    labels: ir.Table,
+    invitations: ir.Table,
+    existing: ir.Table | None = None,
+    *,
+    recompute_days: int = 3,
+    explain_days: int = 28,
+    threads: int = 2,
+) -> pa.Table:
+    """The state of every customer-day of int_customer_days that is new or recent.
+
+    Models are refitted on every label each build. On the first build every row is scored; afterwards only
+    rows not scored yet or within `recompute_days` of the newest scored day (the rows int_customer_days
+    recomputes), so history keeps the estimate made at the time, with its model version. Drivers are computed
+    for the latest row of every customer and the last `explain_days` days.
+    """
+    todo = days
+    if existing is not None:
+        newest = existing.state_date.max().as_scalar()
+        scored = existing.select(existing.customer_day_id)
+        todo = (
+            days.anti_join(scored, "customer_day_id")
+            .union(days.filter(days.state_date >= newest - ibis.interval(days=recompute_days)))
+            .distinct()
+        )
+    rows = _arrow(todo)
+    if rows.num_rows == 0:
+        return pa.Table.from_pylist([], schema=STATE_SCHEMA)
+    try:
+        models = fit_state_models(_arrow(days), _arrow(labels), _arrow(invitations), threads=threads)
+    except NoLabels as exc:  # a company with no answers, reviews or texts yet: no states, said in the log
+        print(f"int_customer_states__scored: {exc}; no states this build", file=sys.stderr)
+        return pa.Table.from_pylist([], schema=STATE_SCHEMA)
+    latest = pc.max(rows["state_date"]).as_py()
+    since = pa.scalar(latest - timedelta(days=explain_days), pa.date32())
+    explain = pc.or_(pc.greater_equal(rows["state_date"], since), rows["is_latest"]).to_numpy(zero_copy_only=False)
+    return predict_states(models, rows, explain=explain)
+
+
+def _population(days: ir.Table) -> pa.Table:
+    """customer_id, start_date, end_date (the churn day by the inactivity rule, else null)."""
+    latest = days.filter(days.is_latest)
+    first = days.group_by("customer_id").aggregate(first_day=days.state_date.min())
+    joined = latest.join(first, "customer_id")
+    inactive = joined.days_since_engagement.fill_null(365)
+    end = ibis.ifelse(
+        inactive >= CHURN_INACTIVITY_DAYS,
+        joined.state_date - inactive.cast("int32").as_interval("D"),
+        ibis.null("date"),
+    )
+    start = joined.state_date - joined.tenure_days.cast("int32").as_interval("D")
+    return _arrow(
+        joined.select(
+            "customer_id",
+            start_date=ibis.least(start, joined.first_day).cast("date"),
+            end_date=end.cast("date"),
+        )
+    )
+
+
+LIBRARY_SCHEMA = pa.schema(
+    [
+        ("event_effect_id", pa.string()),
+        ("event_type", pa.string()),
+        ("description", pa.string()),
+        ("expected_direction", pa.string()),
+        ("magnitude_unit", pa.string()),
+        ("events_detected", pa.int64()),
+        ("customers_exposed", pa.int64()),
+        *[f for f in EFFECT_SCHEMA if f.name != "event_type"],
+        ("direction_as_expected", pa.bool_()),
+        ("as_of", pa.date32()),
+    ]
+)
+
+
+def event_library(
+    events: ir.Table, labels: ir.Table, days: ir.Table, event_types: ir.Table, *, seed: int = 0
+) -> pa.Table:
+    """dim_event_library: every seed event type's measured effects (one row per event type and outcome)."""
+    latest_row = days.filter(days.is_latest)
+    as_of = latest_row.state_date.max().to_pyarrow().as_py()
+    if as_of is None:
+        return pa.Table.from_pylist([], schema=LIBRARY_SCHEMA)
+    said = labels.filter(labels.label_source != "review")
+    outcomes = said.select(
+        "customer_id",
+        outcome_date=said.label_date,
+        outcome=ibis.ifelse(said.label_source == "text", "sentiment", "survey"),
+        value=said.valence,
+    )
+    ev = events.select("customer_id", "event_type", event_date=events.event_date, magnitude=events.magnitude)
+    effects = estimate_event_effects(_arrow(ev), _arrow(outcomes), _population(days), as_of=as_of, seed=seed)
+    counts = _arrow(
+        events.group_by("event_type").aggregate(
+            events_detected=events.n_events.sum().cast("int64"),
+            customers_exposed=events.customer_id.nunique().cast("int64"),
+        )
+    )
+    types = _arrow(event_types.select("event_type", "description", "expected_direction", "magnitude_unit"))
+    import pandas as pd
+
+    frame = pd.DataFrame({"event_type": types["event_type"].to_pylist()})
+    for name in ("description", "expected_direction", "magnitude_unit"):
+        frame[name] = types[name].to_pylist()
+    outs = pd.DataFrame({"outcome": ["sentiment", "survey", "churn"]})
+    frame = frame.merge(outs, how="cross")
+    eff = effects.to_pandas()
+    frame = frame.merge(eff, on=["event_type", "outcome"], how="left")
+    frame = frame.merge(counts.to_pandas(), on="event_type", how="left")
+    frame[["events_detected", "customers_exposed"]] = frame[["events_detected", "customers_exposed"]].fillna(0)
+    for col in (
+        "exposed_units",
+        "exposed_with_outcome",
+        "control_units",
+        "control_with_outcome",
+        "strata_used",
+        "strata_dropped",
+    ):
+        frame[col] = frame[col].fillna(0)
+    frame["status"] = frame["status"].fillna("no_events")
+    sign = np.where(frame["outcome"] == "churn", np.log(frame["hazard_ratio"].astype(float)), frame["effect"])
+    significant = (frame["status"] == "ok") & (frame["p_value"].astype(float) < 0.05)
+    # For churn a harmful event raises the hazard; for sentiment and survey it lowers the score.
+    harmful = np.where(frame["outcome"] == "churn", sign > 0, sign < 0)
+    expected_negative = frame["expected_direction"] == "negative"
+    frame["direction_as_expected"] = np.where(significant, harmful == expected_negative, None)
+    frame["event_effect_id"] = frame["event_type"] + ":" + frame["outcome"]
+    frame["as_of"] = as_of if isinstance(as_of, date) else pd.Timestamp(as_of).date()
+    return pa.Table.from_pandas(frame[LIBRARY_SCHEMA.names], schema=LIBRARY_SCHEMA, preserve_index=False)

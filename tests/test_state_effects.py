@@ -1,0 +1,384 @@
+"""Event library estimator: planted effects are recovered, confounding is handled, edge cases hold."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from empathy.state.effects import OUTPUT_SCHEMA, estimate_event_effects
+
+DAY0 = date(2024, 1, 1)
+N_DAYS = 400
+AS_OF = DAY0 + timedelta(days=N_DAYS - 1)
+
+SENTIMENT_EFFECT = -0.3  # late_delivery: sentiment over the 30 days after the event
+SURVEY_EFFECT = -0.2  # late_delivery: survey score over the 30 days after the event
+CHURN_HR = 2.0  # price_increase: churn hazard over the 90 days after the event
+CONFOUNDED_EFFECT = -0.2  # refund (confounded world): sentiment over the 30 days after the event
+
+
+@dataclass
+class World:
+    events: pa.Table
+    outcomes: pa.Table
+    population: pa.Table
+    sentiment: np.ndarray  # (customers, days) observed sentiment values, NaN where none
+    event_day: np.ndarray  # confounded world only: each customer's single event day, -1 = none
+
+
+def _dates(day_index: np.ndarray) -> pa.Array:
+    return pa.array(np.datetime64(DAY0, "D") + day_index.astype("timedelta64[D]"), type=pa.date32())
+
+
+def _ids(n: int) -> np.ndarray:
+    return np.array([f"c{i:05d}" for i in range(n)], dtype=object)
+
+
+def _active(events: np.ndarray, length: int) -> np.ndarray:
+    """Day d is active when the customer had an event in [d - length, d - 1]."""
+    cs = np.cumsum(events, axis=1)
+    before = np.pad(cs, ((0, 0), (1, 0)))[:, :-1]
+    lagged = np.pad(cs, ((0, 0), (length + 1, 0)))[:, : events.shape[1]]
+    return before - lagged > 0
+
+
+def _tables(
+    ids: np.ndarray,
+    event_mats: dict[str, np.ndarray],
+    sentiment: np.ndarray,
+    survey: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+) -> tuple[pa.Table, pa.Table, pa.Table]:
+    ev_ids, ev_types, ev_days = [], [], []
+    for name, mat in event_mats.items():
+        cust, day = np.nonzero(mat)
+        ev_ids.append(ids[cust])
+        ev_types.append(np.full(cust.size, name, dtype=object))
+        ev_days.append(day)
+    ev_day = np.concatenate(ev_days)
+    events = pa.table(
+        {
+            "customer_id": pa.array(np.concatenate(ev_ids), type=pa.string()),
+            "event_type": pa.array(np.concatenate(ev_types), type=pa.string()),
+            "event_date": _dates(ev_day),
+            "magnitude": pa.array(np.ones(ev_day.size)),
+        }
+    )
+    parts = []
+    for name, mat in (("sentiment", sentiment), ("survey", survey)):
+        cust, day = np.nonzero(~np.isnan(mat))
+        parts.append((ids[cust], day, np.full(cust.size, name, dtype=object), mat[cust, day]))
+    outcomes = pa.table(
+        {
+            "customer_id": pa.array(np.concatenate([p[0] for p in parts]), type=pa.string()),
+            "outcome_date": _dates(np.concatenate([p[1] for p in parts])),
+            "outcome": pa.array(np.concatenate([p[2] for p in parts]), type=pa.string()),
+            "value": pa.array(np.concatenate([p[3] for p in parts]), type=pa.float64()),
+        }
+    )
+    population = pa.table(
+        {
+            "customer_id": pa.array(ids, type=pa.string()),
+            "start_date": _dates(start),
+            "end_date": pa.array(
+                np.datetime64(DAY0, "D") + end.astype("timedelta64[D]"), type=pa.date32(), mask=end < 0
+            ),
+        }
+    )
+    return events, outcomes, population
+
+
+def make_world(n: int = 3000, seed: int = 7) -> World:
+    """late_delivery lowers sentiment/survey for 30 days, price_increase doubles churn hazard for
+    90 days, delight_moment does nothing; events arrive independently of everything else."""
+    rng = np.random.default_rng(seed)
+    day = np.arange(N_DAYS)
+    joins_later = rng.random(n) < 0.2
+    start = np.where(joins_later, rng.integers(0, 250, n), -rng.integers(1, 700, n))
+    after_start = day[None, :] > start[:, None]
+    late = (rng.random((n, N_DAYS)) < 1 / 150) & after_start
+    price = (rng.random((n, N_DAYS)) < 1 / 1500) & after_start
+    delight = (rng.random((n, N_DAYS)) < 1 / 150) & after_start
+    hazard = 0.001 * np.where(_active(price, 90), CHURN_HR, 1.0)
+    churn = (rng.random((n, N_DAYS)) < hazard) & after_start
+    end = np.where(churn.any(axis=1), churn.argmax(axis=1), -1)
+    alive = (day[None, :] >= start[:, None]) & ((end < 0)[:, None] | (day[None, :] < end[:, None]))
+    late, price, delight = late & alive, price & alive, delight & alive
+    mood = rng.uniform(-0.1, 0.1, n)[:, None]
+    hit = _active(late, 30)
+    sentiment = mood + SENTIMENT_EFFECT * hit + rng.normal(0, 0.15, (n, N_DAYS))
+    sentiment = np.where(alive & (rng.random((n, N_DAYS)) < 1 / 10), np.clip(sentiment, -1, 1), np.nan)
+    survey = 0.5 * mood + 0.1 + SURVEY_EFFECT * hit + rng.normal(0, 0.2, (n, N_DAYS))
+    survey = np.where(alive & (rng.random((n, N_DAYS)) < 1 / 40), np.clip(survey, -1, 1), np.nan)
+    mats = {"late_delivery": late, "price_increase": price, "delight_moment": delight}
+    events, outcomes, population = _tables(_ids(n), mats, sentiment, survey, start, end)
+    return World(events, outcomes, population, sentiment, np.full(n, -1))
+
+
+def make_confounded_world(n: int = 3000, seed: int = 11) -> World:
+    """Customers with negative mood are six times likelier to get a refund and also score lower
+    afterwards; the refund itself lowers sentiment by CONFOUNDED_EFFECT for 30 days."""
+    rng = np.random.default_rng(seed)
+    day = np.arange(N_DAYS)
+    mood = rng.choice(np.array([-0.5, 0.0, 0.4]), size=n, p=[0.3, 0.4, 0.3])
+    start = -rng.integers(1, 700, n)
+    exposed = rng.random(n) < np.where(mood < 0, 0.6, 0.1)
+    event_day = np.where(exposed, rng.integers(100, 361, n), -1)
+    refund = day[None, :] == event_day[:, None]
+    value = mood[:, None] + CONFOUNDED_EFFECT * _active(refund, 30) + rng.normal(0, 0.15, (n, N_DAYS))
+    sentiment = np.where(rng.random((n, N_DAYS)) < 1 / 6, np.clip(value, -1, 1), np.nan)
+    survey = np.full((n, N_DAYS), np.nan)
+    events, outcomes, population = _tables(_ids(n), {"refund": refund}, sentiment, survey, start, np.full(n, -1))
+    return World(events, outcomes, population, sentiment, event_day)
+
+
+def _row(result: pa.Table, event_type: str, outcome: str) -> dict:
+    rows = [r for r in result.to_pylist() if r["event_type"] == event_type and r["outcome"] == outcome]
+    assert len(rows) == 1, (event_type, outcome)
+    return rows[0]
+
+
+def _run(world: World, **kwargs) -> pa.Table:
+    return estimate_event_effects(world.events, world.outcomes, world.population, as_of=AS_OF, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    return make_world()
+
+
+@pytest.fixture(scope="module")
+def result(world: World) -> pa.Table:
+    return _run(world)
+
+
+def test_output_shape_and_counts(result: pa.Table) -> None:
+    assert result.schema.equals(OUTPUT_SCHEMA)
+    assert result.num_rows == 9
+    assert result.column("event_type").to_pylist()[::3] == ["delight_moment", "late_delivery", "price_increase"]
+    assert result.column("outcome").to_pylist()[:3] == ["sentiment", "survey", "churn"]
+    for row in result.to_pylist():
+        assert row["status"] == "ok", row
+        assert row["exposed_units"] >= 500
+        # ~5 controls per exposure, drawn within strata
+        assert 4.5 * row["exposed_units"] <= row["control_units"] <= 5 * row["exposed_units"]
+        assert 0 < row["exposed_with_outcome"] <= row["exposed_units"]
+        assert 0 < row["control_with_outcome"] <= row["control_units"]
+        assert row["strata_used"] > 0
+        assert row["ci_low"] < row["ci_high"]
+        assert row["horizon_days"] == (90 if row["outcome"] == "churn" else 30)
+        if row["outcome"] == "churn":
+            assert row["effect"] is None and row["hazard_ratio"] is not None
+        else:
+            assert row["hazard_ratio"] is None and row["effect"] is not None
+            assert row["effect"] == pytest.approx(row["exposed_mean"] - row["control_mean"])
+
+
+def test_planted_sentiment_and_survey_effects_are_recovered(result: pa.Table) -> None:
+    for outcome, truth in (("sentiment", SENTIMENT_EFFECT), ("survey", SURVEY_EFFECT)):
+        row = _row(result, "late_delivery", outcome)
+        assert row["ci_low"] <= truth <= row["ci_high"], row
+        assert row["ci_high"] < 0, row
+        assert row["p_value"] < 1e-6
+
+
+def test_planted_churn_hazard_ratio_is_recovered(result: pa.Table) -> None:
+    row = _row(result, "price_increase", "churn")
+    assert row["ci_low"] <= CHURN_HR <= row["ci_high"], row
+    assert row["ci_low"] > 1.0, row
+    assert row["p_value"] < 1e-3
+    assert row["exposed_mean"] > row["control_mean"]
+    assert row["exposed_with_outcome"] >= 30  # churn events behind the estimate
+
+
+def test_null_event_has_no_effect(result: pa.Table) -> None:
+    for outcome in ("sentiment", "survey"):
+        row = _row(result, "delight_moment", outcome)
+        assert row["ci_low"] <= 0.0 <= row["ci_high"], row
+        assert abs(row["effect"]) < 0.02, row
+    churn = _row(result, "delight_moment", "churn")
+    assert churn["ci_low"] <= 1.0 <= churn["ci_high"], churn
+    assert 0.8 < churn["hazard_ratio"] < 1.25, churn
+
+
+def _window_means(sentiment: np.ndarray, cust: np.ndarray, day: np.ndarray, horizon: int = 30) -> np.ndarray:
+    """Mean observed sentiment in (day, day + horizon] per (customer, day); NaN when none."""
+    seen = ~np.isnan(sentiment)
+    cs_n = np.pad(np.cumsum(seen, axis=1), ((0, 0), (1, 0)))
+    cs_v = np.pad(np.cumsum(np.where(seen, sentiment, 0.0), axis=1), ((0, 0), (1, 0)))
+    n = cs_n[cust, day + horizon + 1] - cs_n[cust, day + 1]
+    total = cs_v[cust, day + horizon + 1] - cs_v[cust, day + 1]
+    return np.where(n > 0, total / np.maximum(n, 1), np.nan)
+
+
+def test_stratification_removes_confounding_by_prior_sentiment() -> None:
+    world = make_confounded_world()
+    row = _row(_run(world), "refund", "sentiment")
+    assert row["status"] == "ok"
+    # Naive comparison: exposed customers after their refund vs random days of everyone else.
+    rng = np.random.default_rng(0)
+    exposed = np.flatnonzero(world.event_day >= 0)
+    others = np.flatnonzero(world.event_day < 0)
+    after_refund = _window_means(world.sentiment, exposed, world.event_day[exposed])
+    unexposed = _window_means(world.sentiment, others, rng.integers(100, 361, others.size))
+    naive = np.nanmean(after_refund) - np.nanmean(unexposed)
+    assert abs(naive - CONFOUNDED_EFFECT) > 0.15, naive
+    assert abs(row["effect"] - CONFOUNDED_EFFECT) < 0.05, row
+    assert row["ci_low"] <= CONFOUNDED_EFFECT <= row["ci_high"], row
+    # the estimator's own exposed mean carries the confounding; its matched controls remove it
+    assert row["exposed_mean"] == pytest.approx(np.nanmean(after_refund), abs=0.03)
+    assert row["control_mean"] < np.nanmean(unexposed) - 0.15
+    assert _row(_run(world), "refund", "churn")["status"] == "no_churn_events"
+
+
+def make_frequent_event_world(n: int = 4000, seed: int = 0) -> World:
+    """A no-effect event every ~40 days and a constant churn hazard; no outcomes."""
+    rng = np.random.default_rng(seed)
+    day = np.arange(N_DAYS)
+    start = -rng.integers(1, 700, n)
+    churn = rng.random((n, N_DAYS)) < 0.002
+    end = np.where(churn.any(axis=1), churn.argmax(axis=1), -1)
+    alive = (end < 0)[:, None] | (day[None, :] < end[:, None])
+    nudge = (rng.random((n, N_DAYS)) < 1 / 40) & alive
+    none = np.full((n, N_DAYS), np.nan)
+    events, outcomes, population = _tables(_ids(n), {"nudge": nudge}, none, none, start, end)
+    return World(events, outcomes, population, none, np.full(n, -1))
+
+
+def test_churn_controls_do_not_condition_on_future_events() -> None:
+    """Churned customers have no more events, so controls required to stay event-free after t
+    would over-represent early churners (HR ~0.81 here); censoring controls at their next event
+    keeps a no-effect event's hazard ratio near 1."""
+    rows = _run(make_frequent_event_world()).to_pylist()
+    assert [r["status"] for r in rows] == ["no_outcomes", "no_outcomes", "ok"]
+    churn = rows[2]
+    assert 0.9 < churn["hazard_ratio"] < 1.12, churn
+    assert churn["control_units"] >= 4.5 * churn["exposed_units"]
+
+
+def test_deterministic_for_a_seed(world: World, result: pa.Table) -> None:
+    assert _run(world, seed=0).equals(result)
+    other = _run(world, seed=1)
+    assert not other.equals(result)
+    assert other.column("exposed_units").equals(result.column("exposed_units"))  # only the controls move
+
+
+def test_pandas_inputs_match_arrow_inputs(world: World, result: pa.Table) -> None:
+    from_pandas = estimate_event_effects(
+        world.events.to_pandas(), world.outcomes.to_pandas(), world.population.to_pandas(), as_of=AS_OF
+    )
+    assert from_pandas.equals(result)
+
+
+def _empty_inputs() -> tuple[pa.Table, pa.Table, pa.Table]:
+    events = pa.table(
+        {
+            "customer_id": pa.array([], pa.string()),
+            "event_type": pa.array([], pa.string()),
+            "event_date": pa.array([], pa.date32()),
+            "magnitude": pa.array([], pa.float64()),
+        }
+    )
+    outcomes = pa.table(
+        {
+            "customer_id": pa.array([], pa.string()),
+            "outcome_date": pa.array([], pa.date32()),
+            "outcome": pa.array([], pa.string()),
+            "value": pa.array([], pa.float64()),
+        }
+    )
+    population = pa.table(
+        {
+            "customer_id": pa.array([], pa.string()),
+            "start_date": pa.array([], pa.date32()),
+            "end_date": pa.array([], pa.date32()),
+        }
+    )
+    return events, outcomes, population
+
+
+def test_empty_inputs_give_typed_empty_output() -> None:
+    events, outcomes, population = _empty_inputs()
+    out = estimate_event_effects(events, outcomes, population, as_of=AS_OF)
+    assert out.num_rows == 0
+    assert out.schema.equals(OUTPUT_SCHEMA)
+    as_frames = [t.to_pandas() for t in _empty_inputs()]
+    assert estimate_event_effects(*as_frames, as_of=AS_OF).schema.equals(OUTPUT_SCHEMA)
+    # events but nobody in the population: typed rows, no effects
+    some = pa.table(
+        {
+            "customer_id": ["a"],
+            "event_type": ["refund"],
+            "event_date": pa.array([DAY0], pa.date32()),
+            "magnitude": pa.array([None], pa.float64()),
+        }
+    )
+    rows = estimate_event_effects(some, outcomes, population, as_of=AS_OF).to_pylist()
+    assert [r["outcome"] for r in rows] == ["sentiment", "survey", "churn"]
+    assert {r["status"] for r in rows} == {"too_few_exposed"}
+    assert all(r["exposed_units"] == 0 and r["effect"] is None and r["hazard_ratio"] is None for r in rows)
+
+
+@pytest.mark.parametrize(
+    ("table", "column"),
+    [("events", "event_date"), ("outcomes", "value"), ("population", "start_date"), ("events", "customer_id")],
+)
+def test_missing_column_is_named(table: str, column: str) -> None:
+    inputs = dict(zip(("events", "outcomes", "population"), _empty_inputs(), strict=True))
+    inputs[table] = inputs[table].drop_columns([column])
+    with pytest.raises(ValueError, match=rf"{table}.*{column}"):
+        estimate_event_effects(inputs["events"], inputs["outcomes"], inputs["population"], as_of=AS_OF)
+
+
+def _washout_case(washout_days: int) -> int:
+    """Exposed units for hand-made event histories (all customers alive, windows observable)."""
+    histories = {
+        "a": [0, 20, 40, 60],  # 0 counts, 20 absorbed, 40 is > 30 after 0, 60 absorbed by 40
+        "b": [5, 36],  # 31 days apart: both count
+        "c": [5, 35],  # exactly 30 days apart: absorbed
+        "d": [0, 10, 20, 30, 40, 50, 60, 70],  # 0 and 40 count
+        "e": [0, 0, 0],  # same-day duplicates are one event
+        "f": [N_DAYS - 130],  # day N_DAYS - 30: its outcome window runs past as_of, not an exposure
+        "g": [50],  # before the customer starts: not an exposure
+    }
+    ids = [c for c, days in histories.items() for _ in days]
+    days = np.array([d for days in histories.values() for d in days]) + 100
+    events = pa.table(
+        {"customer_id": ids, "event_type": ["x"] * len(ids), "event_date": _dates(days), "magnitude": [1.0] * len(ids)}
+    )
+    start = np.array([100 if c != "g" else 200 for c in histories])
+    population = pa.table(
+        {
+            "customer_id": list(histories),
+            "start_date": _dates(start),
+            "end_date": pa.array([None] * len(histories), pa.date32()),
+        }
+    )
+    _, outcomes, _ = _empty_inputs()
+    out = estimate_event_effects(events, outcomes, population, as_of=AS_OF, washout_days=washout_days, min_exposed=1)
+    counts = set(out.column("exposed_units").to_pylist())
+    assert len(counts) == 1
+    return counts.pop()
+
+
+def test_washout_rule() -> None:
+    assert _washout_case(30) == 2 + 2 + 1 + 2 + 1  # a, b, c, d, e (f and g never count)
+    assert _washout_case(0) == 4 + 2 + 2 + 8 + 1  # every distinct day counts
+    assert _washout_case(45) == 2 + 1 + 1 + 2 + 1  # a: 0, 60; d: 0, 50
+
+
+def test_too_few_exposed_gives_null_rows(world: World) -> None:
+    events = world.events.filter(pc.equal(world.events.column("event_type"), "price_increase"))
+    out = estimate_event_effects(events.slice(0, 15), world.outcomes, world.population, as_of=AS_OF)
+    assert out.num_rows == 3
+    for row in out.to_pylist():
+        assert row["status"] == "too_few_exposed"
+        assert 0 < row["exposed_units"] < 20
+        assert row["effect"] is None and row["hazard_ratio"] is None and row["ci_low"] is None
+        assert row["control_units"] is None
