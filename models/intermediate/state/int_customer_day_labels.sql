@@ -46,7 +46,9 @@ surveys as (
             end
         ) as valence,
         avg(score * 1.0) as raw_score,
-        count(*) as n_answers
+        count(*) as n_answers,
+        cast(null as {{ type_double() }}) as arousal,
+        cast(null as {{ dbt.type_string() }}) as dominant_emotion
     from survey_responses
     where
         customer_id is not null
@@ -67,7 +69,9 @@ review_days as (
         'review' as label_source,
         avg((rating - 3) / 2.0) as valence,
         avg(rating * 1.0) as raw_score,
-        count(*) as n_answers
+        count(*) as n_answers,
+        cast(null as {{ type_double() }}) as arousal,
+        cast(null as {{ dbt.type_string() }}) as dominant_emotion
     from reviews
     where
         customer_id is not null
@@ -110,38 +114,11 @@ texts as (
 
 unioned as (
 
-    select
-        customer_id,
-        label_date,
-        label_source,
-        valence,
-        raw_score,
-        n_answers,
-        cast(null as double) as arousal,
-        cast(null as {{ dbt.type_string() }}) as dominant_emotion
-    from surveys
+    select * from surveys
     union all
-    select
-        customer_id,
-        label_date,
-        label_source,
-        valence,
-        raw_score,
-        n_answers,
-        cast(null as double) as arousal,
-        cast(null as {{ dbt.type_string() }}) as dominant_emotion
-    from review_days
+    select * from review_days
     union all
-    select
-        customer_id,
-        label_date,
-        label_source,
-        valence,
-        raw_score,
-        n_answers,
-        arousal,
-        dominant_emotion
-    from texts
+    select * from texts
 
 ),
 

@@ -59,7 +59,8 @@ def score_states(
     if rows.num_rows == 0:
         return pa.Table.from_pylist([], schema=STATE_SCHEMA)
     try:
-        models = fit_state_models(_arrow(days), _arrow(labels), _arrow(invitations), threads=threads)
+        every_day = rows if existing is None else _arrow(days)  # the first build scores every row: read once
+        models = fit_state_models(every_day, _arrow(labels), _arrow(invitations), threads=threads)
     except NoLabels as exc:  # a company with no answers, reviews or texts yet: no states, said in the log
         print(f"int_customer_states__scored: {exc}; no states this build", file=sys.stderr)
         return pa.Table.from_pylist([], schema=STATE_SCHEMA)
