@@ -280,6 +280,48 @@ def eval_state(
         console.print(f"written to {write}")
 
 
+@app.command("eval-models")
+def eval_models(
+    write: Path = typer.Option(
+        None, "--write", help="Also write the table into this results file (section models-eval)."
+    ),
+    truth: Path = typer.Option(
+        None, "--truth", help="Ground truth folder of a demo world (default: <landing>/_truth when it exists)."
+    ),
+    cdnow: Path = typer.Option(
+        None, "--cdnow", help="CDNOW_sample.txt (default: $EMPATHY_SHARED_DATA/cdnow or ../shared/data/cdnow)."
+    ),
+) -> None:
+    """Print the churn, next-action and value models' out-of-time figures: backtests, SQL parity, CDNOW, truth."""
+    from empathy.bench import write_section
+    from empathy.predict.evaluate import evaluate_models, to_markdown
+
+    settings = load_settings()
+    truth_dir = truth or settings.landing / "_truth"
+    if not settings.warehouse.exists():
+        _fail(FileNotFoundError(f"no working database at {settings.warehouse}; run `empathy run` first"))
+    try:
+        rows = evaluate_models(
+            settings.warehouse,
+            truth_dir if truth_dir.exists() else None,
+            cdnow=cdnow,
+            progress=lambda m: err.print(f"[dim]{m}[/dim]"),
+        )
+    except (FileNotFoundError, ValueError) as exc:
+        _fail(exc)
+    text = to_markdown(rows)
+    console.print(text)
+    if write:
+        write_section(
+            write,
+            "models-eval",
+            "## Predictions: churn, next action, lifetime value\n\n`empathy eval-models` on the demo world "
+            "(10,000 customers, 365 days). Every figure is out of time: backtests retrain as of each origin and "
+            "score it; the demo truth is the simulation's latent churn.\n\n" + text,
+        )
+        console.print(f"written to {write}")
+
+
 @app.command()
 def docs() -> None:
     """Build dbt docs (models, columns, lineage) and the Great Expectations data docs."""

@@ -7,11 +7,12 @@
 | EMPATHY_LANDING        | <home>/landing                            | landing files (Parquet, by table/day)  |
 | EMPATHY_WAREHOUSE      | <home>/warehouse.duckdb                   | working database (gate + dbt build)    |
 | EMPATHY_PUBLISHED      | <home>/published/empathy.duckdb           | what BI tools read (replaced atomically)|
-| EMPATHY_CONFIG         | <project>/empathy.yml                     | gate thresholds, sector                |
+| EMPATHY_CONFIG         | <project>/empathy.yml                     | gate thresholds, sector, dbt vars      |
 """
 
 from __future__ import annotations
 
+import copy
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,8 @@ DEFAULTS = {
         "future_tolerance_hours": 1,
     },
     "publish": {"schemas": ["marts", "audit"]},
+    # dbt vars passed to `dbt build` by `empathy run` (see dbt_project.yml for the list).
+    "dbt": {"vars": {}},
 }
 
 
@@ -109,7 +112,7 @@ def load_settings(
     project = find_project_dir()
     home = Path(home or os.environ.get("EMPATHY_HOME") or project / ".empathy").resolve()
     cfg_path = Path(os.environ.get("EMPATHY_CONFIG") or project / "empathy.yml")
-    options = DEFAULTS
+    options = copy.deepcopy(DEFAULTS)
     if cfg_path.exists():
         with cfg_path.open() as f:
             user = yaml.safe_load(f) or {}

@@ -114,4 +114,8 @@ def run_dbt(settings: Settings, args: list[str], progress=None) -> DbtResult:
     result.seconds = time.monotonic() - start
     if not result.ok and not result.failures:
         result.failures = tail[-15:]
+    elif not result.ok:
+        # the node lines say which model failed; the error events say why (database message, file, line)
+        details = [m for m in tail if "error" in m.lower() and m not in result.failures]
+        result.failures += details[-10:]
     return result

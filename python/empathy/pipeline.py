@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -87,6 +88,9 @@ def build_step(settings: Settings, console: Console, select: list[str] | None = 
     console.print(f"dbt build: starting in {settings.project_dir} (artefacts in {settings.dbt_target})")
     if select:
         args += ["--select", *select]
+    dbt_vars = (settings.options.get("dbt") or {}).get("vars")
+    if dbt_vars:
+        args += ["--vars", json.dumps(dbt_vars, default=str)]
     with _progress(console) as bar:
         task = bar.add_task("dbt build", total=None, label="")
 

@@ -16,8 +16,11 @@
 
     Rows (compact history): every eventful day of a customer
     (int_customer_daily_activity), the day before each survey invitation, survey answer and
-    review (so a label can be paired with what was known just before it), and the
-    latest day for every customer (`is_latest`).
+    review (so a label can be paired with what was known just before it), the
+    day before every snapshot date (is_snapshot_date(): every
+    `snapshot_every_days` days on a grid anchored at 1970-01-01) for customers
+    with activity in the year before it or a subscription on it (the point-in-time features of churn and
+    next-action training sets), and the latest day for every customer (`is_latest`).
 
     Incremental by day: a run deletes and recomputes the last
     `state_recompute_days` days it holds (late-arriving data), reading 365 days
@@ -144,6 +147,12 @@ survey_invitations as (
 
 ),
 
+subscriptions as (
+
+    select * from {{ ref('stg_commerce__subscriptions') }}
+
+),
+
 -- The last day with data: the var as_of_date when set, else the latest activity day.
 bounds as (
 
@@ -197,6 +206,59 @@ label_days as (
 
 ),
 
+activity_span as (
+
+    select
+        customer_id,
+        min(activity_date) as first_activity_date,
+        max(activity_date) as last_activity_date
+    from activity
+    group by customer_id
+
+),
+
+-- The days before snapshot dates, from the generated grid, within the days this run builds.
+snapshot_days as (
+
+    select
+        cast({{ dbt.dateadd('day', 'grid.generated_number * ' ~ var('snapshot_every_days', 14) ~ ' - 1',
+            "cast('1970-01-01' as date)") }} as date) as state_date
+    from ({{ dbt.generate_series(4096) }}) as grid
+
+),
+
+snapshot_spine as (
+
+    select
+        activity_span.customer_id,
+        snapshot_days.state_date
+    from snapshot_days
+    cross join bounds
+    inner join activity_span
+        on
+            snapshot_days.state_date >= activity_span.first_activity_date
+            and snapshot_days.state_date <= {{ dbt.dateadd('day', 365, 'activity_span.last_activity_date') }}
+    where
+        snapshot_days.state_date >= bounds.start_date
+        and snapshot_days.state_date <= bounds.latest_date
+    union
+    -- subscribers are snapshotted while subscribed, with or without activity
+    select
+        subscriptions.customer_id,
+        snapshot_days.state_date
+    from snapshot_days
+    cross join bounds
+    inner join subscriptions
+        on
+            cast(subscriptions.started_at as date) <= snapshot_days.state_date
+            and (subscriptions.ended_at is null or cast(subscriptions.ended_at as date) > snapshot_days.state_date)
+    where
+        snapshot_days.state_date >= bounds.start_date
+        and snapshot_days.state_date <= bounds.latest_date
+        and subscriptions.customer_id is not null
+
+),
+
 spine as (
 
     select
@@ -211,6 +273,11 @@ spine as (
     from label_days
     cross join bounds
     where label_days.state_date <= bounds.latest_date
+    union
+    select
+        snapshot_spine.customer_id,
+        snapshot_spine.state_date
+    from snapshot_spine
     union
     select
         customers.customer_id,

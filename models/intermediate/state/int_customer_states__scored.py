@@ -25,6 +25,6 @@ def model(dbt, session):
         labels,
         invitations,
         existing,
-        recompute_days=int(dbt.config.get("state_recompute_days") or 3),
-        explain_days=int(dbt.config.get("state_explain_days") or 28),
+        recompute_days=int(dbt.config.get("state_recompute_days", 3)),
+        explain_days=int(dbt.config.get("state_explain_days", 28)),
     )

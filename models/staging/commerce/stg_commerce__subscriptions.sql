@@ -1,3 +1,13 @@
+{#-
+    Columns the company sent beyond the contract (and beyond the load
+    metadata) are carried through as candidate features, after the contract
+    columns.
+-#}
+{%- set raw_subscriptions = source('commerce', 'subscriptions') -%}
+{%- set this_model_columns = [
+    'last_price_change_amount', 'subscription_status', 'loaded_at', 'version_rank',
+] -%}
+
 with
 
 source as (
@@ -34,6 +44,9 @@ final as (
         upper(trim(currency)) as currency,
         lower(trim(status)) as subscription_status,
         nullif(trim(cancel_reason), '') as cancel_reason,
+        {{ star_except(
+            raw_subscriptions, except=source_column_names('commerce', 'subscriptions') + this_model_columns
+        ) }}
         _loaded_at as loaded_at
     from ranked
     where version_rank = 1

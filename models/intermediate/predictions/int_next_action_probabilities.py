@@ -1,0 +1,15 @@
+"""Next-action probabilities of every eligible customer on the scoring date, from the current next-action model.
+
+See empathy.predict.warehouse.next_action_probabilities; fct_next_actions adds the business rules.
+"""
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    from empathy.predict import warehouse
+
+    con = warehouse.backend(session)
+    return warehouse.next_action_probabilities(
+        warehouse.as_table(con, dbt.ref("int_model_registry")),
+        warehouse.as_table(con, dbt.ref("int_customer_snapshots")),
+    )

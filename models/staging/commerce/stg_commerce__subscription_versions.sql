@@ -1,0 +1,81 @@
+{#-
+    Every version of every subscription, with the period it was current:
+    [valid_from, valid_to). Point-in-time features read the version current
+    at their snapshot date: its price, its plan, whether it had ended, and the
+    columns a company sent beyond the contract, as they were then. Columns as
+    in stg_commerce__subscriptions.
+-#}
+{%- set raw_subscriptions = source('commerce', 'subscriptions') -%}
+{%- set this_model_columns = [
+    'subscription_version_id', 'version_number', 'valid_from', 'valid_to', 'last_price_change_amount',
+    'subscription_status', 'loaded_at', 'version_rank',
+] -%}
+
+with
+
+source as (
+
+    select * from {{ source_or_empty('commerce', 'subscriptions') }}
+
+),
+
+-- one row per distinct version: a version re-sent in a later file counts once
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by subscription_id, updated_at
+            order by {{ latest_version_order() }}
+        ) as version_rank
+    from source
+
+),
+
+versions as (
+
+    select
+        *,
+        row_number() over (
+            partition by subscription_id
+            order by updated_at nulls first
+        ) as version_number,
+        lead(updated_at) over (
+            partition by subscription_id
+            order by updated_at nulls first
+        ) as next_updated_at
+    from ranked
+    where version_rank = 1
+
+),
+
+final as (
+
+    select
+        {{ dbt.concat(['subscription_id', "':'", 'cast(version_number as ' ~ dbt.type_string() ~ ')']) }}
+            as subscription_version_id,
+        subscription_id,
+        version_number,
+        coalesce(updated_at, started_at) as valid_from,
+        next_updated_at as valid_to,
+        customer_id,
+        nullif(trim(plan), '') as plan,
+        started_at,
+        ended_at,
+        updated_at,
+        monthly_amount,
+        previous_monthly_amount,
+        price_changed_at,
+        monthly_amount - previous_monthly_amount as last_price_change_amount,
+        upper(trim(currency)) as currency,
+        lower(trim(status)) as subscription_status,
+        nullif(trim(cancel_reason), '') as cancel_reason,
+        {{ star_except(
+            raw_subscriptions, except=source_column_names('commerce', 'subscriptions') + this_model_columns
+        ) }}
+        _loaded_at as loaded_at
+    from versions
+
+)
+
+select * from final

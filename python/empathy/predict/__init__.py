@@ -1,0 +1,1 @@
+"""Predictions: churn, lifetime value, next action."""

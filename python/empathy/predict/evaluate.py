@@ -1,0 +1,335 @@
+"""`empathy eval-models`: how well the churn, next-action and value models do, on data they did not see.
+
+* Backtests (fct_model_backtests): rolling-origin, out-of-time figures of the current churn version, the
+  recency/frequency baseline and the next-action model, per origin and on average.
+* Scores as SQL: the warehouse's fct_churn_scores (the compiled SQL) against the Python model on the same rows.
+* Lifetime value: the BG/NBD + Gamma-Gamma fit on the CDNOW sample against the published parameters and its
+  holdout purchases; and on this warehouse, a fit on all but the last 90 days against the purchases made in
+  them.
+* Demo world only (`<landing>/_truth/`, never read by the pipeline): for each backtest origin, the churn
+  model's AUC against true churn (the simulation's latent churn event: gone by the end of the horizon, not the
+  observed proxy), and
+  the oracle gap: the AUC of the same model given also the latent emotional state at t − 1.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from empathy.predict import backtest as bt
+from empathy.predict import churn as ch
+from empathy.predict import clv as cl
+from empathy.predict.metrics import binary_summary
+
+
+@dataclass
+class Row:
+    section: str
+    metric: str
+    n: int
+    value: float
+    reference: str = ""
+
+
+def _mean(frame: pd.DataFrame, model: str, metric: str) -> tuple[float, int]:
+    part = frame[(frame.model_name == model) & (frame.metric == metric)]
+    return (float(part.value.mean()), len(part)) if len(part) else (float("nan"), 0)
+
+
+def _backtest_rows(con: duckdb.DuckDBPyConnection, version: str) -> list[Row]:
+    bt_rows = con.execute(
+        "select model_name, origin_date, metric, value from marts.fct_model_backtests"
+        " where section = 'summary' and model_version = ?",
+        [version],
+    ).df()
+    rows: list[Row] = []
+    if bt_rows.empty:
+        return rows
+    origins = sorted(bt_rows.origin_date.unique())
+    span = f"{len(origins)} origins {pd.Timestamp(origins[0]).date()}..{pd.Timestamp(origins[-1]).date()}"
+    n_test = int(bt_rows[(bt_rows.model_name == "churn") & (bt_rows.metric == "n")].value.mean())
+    for metric in ("auc", "pr_auc", "brier", "ece", "top_decile_lift", "base_rate"):
+        v, _ = _mean(bt_rows, "churn", metric)
+        b, _ = _mean(bt_rows, "churn_baseline_recency", metric)
+        rows.append(
+            Row("churn backtest (mean over origins)", metric, n_test, v, f"{b:.3f} recency/frequency baseline; {span}")
+        )
+    for origin in origins:
+        part = bt_rows[bt_rows.origin_date == origin]
+        auc = part[(part.model_name == "churn") & (part.metric == "auc")].value
+        ece = part[(part.model_name == "churn") & (part.metric == "ece")].value
+        if len(auc):
+            rows.append(
+                Row(
+                    "churn backtest",
+                    f"AUC at {pd.Timestamp(origin).date()}",
+                    n_test,
+                    float(auc.iloc[0]),
+                    f"ECE {float(ece.iloc[0]):.3f}",
+                )
+            )
+    for metric in ("accuracy", "macro_auc", "log_loss"):
+        v, _ = _mean(bt_rows, "next_action", metric)
+        ref = ""
+        if metric == "accuracy":
+            m, _ = _mean(bt_rows, "next_action", "majority_accuracy")
+            ref = f"{m:.3f} always the most frequent action"
+        rows.append(Row("next action backtest (mean over origins)", metric, n_test, v, ref))
+    return rows
+
+
+def _parity_rows(con: duckdb.DuckDBPyConnection, version: dict) -> list[Row]:
+    from empathy.predict.sql_export import sql_dialect_check
+    from empathy.predict.warehouse import load_churn
+
+    model = load_churn(version)
+    rows_ = con.execute(
+        "select s.*, c.churn_probability as sql_probability from intermediate.int_customer_snapshots s"
+        " inner join marts.fct_churn_scores c on s.customer_id = c.customer_id and s.snapshot_date = c.score_date"
+        " where c.model_version = ?",
+        [version["model_version"]],
+    ).to_arrow_table()
+    if rows_.num_rows == 0:
+        return []
+    python = ch.churn_probability(model, rows_)
+    sql = np.asarray(rows_["sql_probability"].to_numpy(zero_copy_only=False), dtype=float)
+    dialects = sql_dialect_check(version["scoring_sql"])
+    ok = ", ".join(d for d, good in dialects.items() if good)
+    return [
+        Row(
+            "scores as SQL",
+            "max abs(SQL − Python) churn probability",
+            rows_.num_rows,
+            float(np.max(np.abs(sql - python))),
+            f"{len(version['scoring_sql']):,} chars of SQL; parses and transpiles for {ok}",
+        ),
+    ]
+
+
+def _demo_clv_rows(con: duckdb.DuckDBPyConnection, holdout_days: int = 90) -> list[Row]:
+    tx = con.execute(
+        "select o.customer_id, o.ordered_at as date, o.order_total * r.usd_per_unit as amount"
+        " from staging.stg_commerce__orders o left join reference.currency_rates r on o.currency = r.currency"
+        " where o.customer_id is not null and o.order_status != 'cancelled'"
+    ).df()
+    if tx.empty:
+        return []
+    tx["amount"] = tx["amount"].fillna(0.0)
+    end = tx["date"].max().normalize()
+    cut = end - pd.Timedelta(days=holdout_days)
+    summary = cl.rfm_summary(tx, "customer_id", "date", "amount", cut, observation_end=end, period_days=7.0)
+    bg = cl.fit_bgnbd(summary["frequency"], summary["recency"], summary["T"])
+    predicted = cl.bgnbd_conditional_expected_purchases(
+        bg, holdout_days / 7.0, summary["frequency"], summary["recency"], summary["T"]
+    )
+    actual = summary["frequency_holdout"].to_numpy(dtype=float)
+    corr = float(np.corrcoef(predicted, actual)[0, 1])
+    return [
+        Row(
+            "value: BG/NBD on this warehouse",
+            f"purchase days in the last {holdout_days} days, predicted total",
+            len(summary),
+            float(np.sum(predicted)),
+            f"actual {actual.sum():,.0f}",
+        ),
+        Row(
+            "value: BG/NBD on this warehouse",
+            "per-customer MAE of holdout purchases",
+            len(summary),
+            float(np.mean(np.abs(predicted - actual))),
+            f"{np.mean(np.abs(actual - actual.mean())):.3f} predicting the mean",
+        ),
+        Row("value: BG/NBD on this warehouse", "per-customer correlation predicted vs actual", len(summary), corr),
+    ]
+
+
+def _cdnow_rows(path: Path | None) -> list[Row]:
+    try:
+        report = cl.cdnow_report(path)
+    except FileNotFoundError:
+        return []
+    rows = []
+    n = int(report["data"]["customers"])
+    for item in report["bgnbd"]["parameters"] + report["gamma_gamma"]["parameters"]:
+        rows.append(
+            Row(
+                "value: CDNOW, 39-week calibration",
+                item["parameter"],
+                n,
+                item["fitted"],
+                f"published {item['published']} ({item['relative_difference']:+.2%})",
+            )
+        )
+    h = report["holdout"]
+    rows.append(
+        Row(
+            "value: CDNOW 39-week holdout",
+            "repeat purchases predicted",
+            n,
+            h["predicted_total"],
+            f"actual {h['actual_total']:,.0f} ({h['relative_difference']:+.1%})",
+        )
+    )
+    rows.append(Row("value: CDNOW 39-week holdout", "per-customer MAE", n, h["mean_absolute_error"]))
+    return rows
+
+
+def _truth_rows(
+    con: duckdb.DuckDBPyConnection, truth: Path, version: dict, origins: int, min_history: int, say
+) -> list[Row]:
+    churn_truth = pd.read_parquet(truth / "churn.parquet", columns=["customer_id", "churned_at"])
+    latent = pd.read_parquet(
+        truth / "latent_state_weekly.parquet", columns=["customer_id", "week_start", "valence", "arousal"]
+    )
+    latent["week_start"] = pd.to_datetime(latent["week_start"]).astype("datetime64[ns]")
+    rows_ = con.execute(
+        "select s.*, o.is_churned, o.next_action from intermediate.int_customer_snapshots s"
+        " inner join intermediate.int_customer_snapshot_outcomes o using (customer_snapshot_id)"
+        " where s.is_grid_snapshot and s.is_eligible and s.history_days >= ? and o.is_label_complete"
+        " order by s.snapshot_date, s.customer_id",
+        [min_history],
+    ).to_arrow_table()
+    spec = ch.FeatureSpec.from_json(version["features"])
+    params = json.loads(version["hyperparameters"])
+    horizon = int(version["horizon_days"])
+
+    def with_latent(table: pa.Table) -> pa.Table:
+        frame = table.select(["customer_id", "feature_date"]).to_pandas()
+        frame["feature_date"] = pd.to_datetime(frame["feature_date"]).astype("datetime64[ns]")
+        frame["_i"] = np.arange(len(frame))
+        merged = pd.merge_asof(
+            frame.sort_values("feature_date"),
+            latent.sort_values("week_start"),
+            left_on="feature_date",
+            right_on="week_start",
+            by="customer_id",
+            direction="backward",
+        ).sort_values("_i")
+        return table.append_column("latent_valence", pa.array(merged["valence"].to_numpy(dtype=float))).append_column(
+            "latent_arousal", pa.array(merged["arousal"].to_numpy(dtype=float))
+        )
+
+    oracle_spec = ch.FeatureSpec((*spec.numeric, "latent_valence", "latent_arousal"), spec.categorical)
+    dates = sorted(set(rows_["snapshot_date"].to_pylist()))
+    out: list[Row] = []
+    ours_auc, oracle_auc, truth_auc, oracle_truth_auc, truth_ece, obs_ece = [], [], [], [], [], []
+    n_total = 0
+    for origin, window in bt.origins_with_windows(dates, horizon, None, origins):
+        say(f"truth check at origin {origin}")
+        train = with_latent(bt._rows_on(rows_, window.train_dates))
+        cal = with_latent(bt._rows_on(rows_, [window.calibration_date]))
+        test = with_latent(bt._rows_on(rows_, [origin]))
+        model = ch.fit_churn(train, bt._labels(train), cal, bt._labels(cal), spec=spec, params=params)
+        oracle = ch.fit_churn(train, bt._labels(train), cal, bt._labels(cal), spec=oracle_spec, params=params)
+        p, p_oracle = ch.churn_probability(model, test), ch.churn_probability(oracle, test)
+        y_obs = bt._labels(test)
+        start = pd.Timestamp(origin)
+        stop = start + pd.Timedelta(days=horizon)
+        # truly gone by the end of the horizon (a customer who silently left before t is still eligible: they
+        # bought within the year, and the observed label rightly calls them churned)
+        churned = churn_truth[churn_truth.churned_at < stop].customer_id
+        y_true = np.isin(np.asarray(test["customer_id"].to_pylist()), churned.to_numpy()).astype(float)
+        s_obs, s_oracle = binary_summary(y_obs, p), binary_summary(y_obs, p_oracle)
+        s_true, s_oracle_true = binary_summary(y_true, p), binary_summary(y_true, p_oracle)
+        ours_auc.append(s_obs["auc"])
+        oracle_auc.append(s_oracle["auc"])
+        truth_auc.append(s_true["auc"])
+        oracle_truth_auc.append(s_oracle_true["auc"])
+        truth_ece.append(s_true["ece"])
+        obs_ece.append(s_obs["ece"])
+        n_total += len(y_obs)
+        out.append(
+            Row(
+                "demo truth",
+                f"origin {origin}: AUC ours / oracle (observed churn)",
+                len(y_obs),
+                s_obs["auc"],
+                f"oracle {s_oracle['auc']:.3f}; true churn rate {y_true.mean():.3f}, observed {y_obs.mean():.3f}",
+            )
+        )
+    if ours_auc:
+        out += [
+            Row("demo truth (mean over origins)", "churn AUC, observed label", n_total, float(np.mean(ours_auc))),
+            Row(
+                "demo truth (mean over origins)",
+                "oracle AUC (+ latent valence, arousal)",
+                n_total,
+                float(np.mean(oracle_auc)),
+                f"oracle gap {np.mean(oracle_auc) - np.mean(ours_auc):+.3f}",
+            ),
+            Row(
+                "demo truth (mean over origins)",
+                "churn AUC against true churn (gone by t + H)",
+                n_total,
+                float(np.mean(truth_auc)),
+                f"oracle {np.mean(oracle_truth_auc):.3f}, gap {np.mean(oracle_truth_auc) - np.mean(truth_auc):+.3f}",
+            ),
+            Row(
+                "demo truth (mean over origins)",
+                "expected calibration error, observed label",
+                n_total,
+                float(np.mean(obs_ece)),
+            ),
+            Row(
+                "demo truth (mean over origins)",
+                "expected calibration error against true churn",
+                n_total,
+                float(np.mean(truth_ece)),
+                "probabilities are of the label (no purchase in H), about 4x commoner than true churn",
+            ),
+        ]
+    return out
+
+
+def evaluate_models(
+    warehouse: Path,
+    truth: Path | None,
+    *,
+    cdnow: Path | None = None,
+    origins: int = 4,
+    min_history_days: int = 90,
+    progress: Callable[[str], None] | None = None,
+) -> list[Row]:
+    say = progress or (lambda _m: None)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        from empathy.predict.warehouse import current_versions
+
+        try:
+            registry = con.table("intermediate.int_model_registry")
+        except duckdb.CatalogException as exc:
+            raise ValueError(f"{warehouse} has no int_model_registry; run `empathy run` first") from exc
+        versions = current_versions(registry.to_arrow_table())
+        rows: list[Row] = []
+        churn = versions.get("churn")
+        if churn is None:
+            raise ValueError("no churn model in int_model_registry (too little history?); see the dbt log")
+        say("backtests")
+        rows += _backtest_rows(con, churn["model_version"])
+        say("SQL parity")
+        rows += _parity_rows(con, churn)
+        say("value on this warehouse")
+        rows += _demo_clv_rows(con)
+        say("value on CDNOW")
+        rows += _cdnow_rows(cdnow)
+        if truth is not None and (truth / "churn.parquet").exists():
+            rows += _truth_rows(con, truth, churn, origins, min_history_days, say)
+        return rows
+    finally:
+        con.close()
+
+
+def to_markdown(rows: list[Row]) -> str:
+    lines = ["| data | metric | n | value | reference |", "|---|---|---:|---:|---|"]
+    for r in rows:
+        value = f"{r.value:.3e}" if 0 < abs(r.value) < 1e-3 else f"{r.value:,.3f}"
+        lines.append(f"| {r.section} | {r.metric} | {r.n:,} | {value} | {r.reference} |")
+    return "\n".join(lines) + "\n"

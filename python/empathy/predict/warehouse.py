@@ -1,0 +1,822 @@
+"""The warehouse side of the predictions: what the dbt Python models under `models/*/predictions/` call.
+
+Relational steps (which snapshots train, which score, joins) are ibis expressions that run in the warehouse;
+Arrow crosses into Python only for the rows a model fits on or scores.
+
+* `train_registry` (int_model_registry): trains a new version of each model when there is none, when the
+  newest is `retrain_every_days` older than the data, or when the feature columns changed. A churn version
+  carries its scoring SQL (the trees compiled to CASE expressions; fct_churn_scores runs it in the warehouse)
+  and the measured parity of that SQL with the Python scores.
+* `backtests` (fct_model_backtests): rolling-origin backtests of each new churn version.
+* `clv`, `next_actions`, `explanations`: the marts of the same names, from the current versions.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from datetime import date, timedelta
+
+import duckdb
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from empathy.predict import backtest as bt
+from empathy.predict import churn as ch
+from empathy.predict import clv as cl
+from empathy.predict.sql_export import booster_to_sql
+from empathy.text.warehouse import as_table, backend  # noqa: F401  (re-exported for the dbt models)
+
+PERIOD_DAYS = 7.0  # BG/NBD time unit: weeks, as in Fader, Hardie & Lee (2005)
+DAYS_PER_MONTH = 365.25 / 12
+
+REGISTRY_SCHEMA = pa.schema(
+    [
+        ("model_version", pa.string()),
+        ("model_name", pa.string()),
+        ("version_number", pa.int32()),
+        ("trained_through", pa.date32()),
+        ("training_start_date", pa.date32()),
+        ("training_end_date", pa.date32()),
+        ("calibration_date", pa.date32()),
+        ("horizon_days", pa.int32()),
+        ("n_train", pa.int64()),
+        ("n_calibration", pa.int64()),
+        ("train_positive_rate", pa.float64()),
+        ("feature_count", pa.int32()),
+        ("feature_fingerprint", pa.string()),
+        ("features", pa.string()),
+        ("hyperparameters", pa.string()),
+        ("metrics", pa.string()),
+        ("calibration_a", pa.float64()),
+        ("calibration_b", pa.float64()),
+        ("model_text", pa.large_string()),
+        ("scoring_sql", pa.large_string()),
+        ("sql_parity_max_abs_diff", pa.float64()),
+        ("sql_parity_rows", pa.int64()),
+        ("retrain_reason", pa.string()),
+    ]
+)
+
+
+def _log(message: str) -> None:
+    print(f"predictions: {message}", file=sys.stderr, flush=True)
+
+
+def _arrow(expr: ir.Table | pa.Table) -> pa.Table:
+    return expr if isinstance(expr, pa.Table) else expr.to_pyarrow()
+
+
+def _scalar_date(value) -> date:
+    return value if isinstance(value, date) else pd.Timestamp(value).date()
+
+
+# -- reading the snapshot tables -----------------------------------------------------------------------------------
+def labelled_rows(snapshots: ir.Table, outcomes: ir.Table, min_history_days: int) -> pa.Table:
+    """Grid snapshots of eligible customers with enough history and a complete label, with the labels."""
+    s = snapshots.filter(
+        snapshots.is_grid_snapshot & snapshots.is_eligible & (snapshots.history_days >= min_history_days)
+    )
+    o = outcomes.filter(outcomes.is_label_complete).select("customer_snapshot_id", "is_churned", "next_action")
+    return _arrow(s.join(o, "customer_snapshot_id").order_by(["snapshot_date", "customer_id"]))
+
+
+def scoring_rows(snapshots: ir.Table) -> pa.Table:
+    """The snapshot of the scoring date (the day after the latest data) for eligible customers."""
+    return _arrow(snapshots.filter(snapshots.is_scoring_snapshot & snapshots.is_eligible).order_by("customer_id"))
+
+
+def _horizon(horizon: ir.Table) -> tuple[int, int]:
+    row = _arrow(horizon).to_pylist()[0]
+    return int(row["horizon_days"]), int(row["next_action_days"])
+
+
+def schema_spec_fingerprint(schema: pa.Schema) -> str:
+    """The fingerprint infer_spec would give, from the column types alone (no data read)."""
+    numeric, categorical = [], []
+    for f in schema:
+        if f.name in ch.META_COLUMNS:
+            continue
+        t = f.type
+        if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t) or pa.types.is_decimal(t):
+            numeric.append(f.name)
+        elif pa.types.is_string(t) or pa.types.is_large_string(t):
+            categorical.append(f.name)
+    return ch.FeatureSpec(tuple(numeric), dict.fromkeys(categorical, ())).fingerprint()
+
+
+# -- the registry --------------------------------------------------------------------------------------------------
+def _current(existing: pa.Table | None, name: str) -> dict | None:
+    if existing is None or existing.num_rows == 0:
+        return None
+    rows = [r for r in existing.to_pylist() if r["model_name"] == name]
+    return max(rows, key=lambda r: r["version_number"]) if rows else None
+
+
+def _retrain_reason(current: dict | None, data_end: date, every: int, fingerprint: str | None) -> str | None:
+    if current is None:
+        return "first version"
+    if fingerprint is not None and current["feature_fingerprint"] != fingerprint:
+        return "feature columns changed"
+    age = (data_end - current["trained_through"]).days
+    if age >= every:
+        return f"schedule: {age} days of new data (retrain_every_days {every})"
+    return None
+
+
+def _names_fingerprint(names: list[str]) -> str:
+    return ch.FeatureSpec(tuple(names)).fingerprint()
+
+
+def _version(name: str, data_end: date, fingerprint: str) -> str:
+    return f"{name}-{data_end:%Y%m%d}-{fingerprint[:8]}"
+
+
+def probability_sql(model: ch.ChurnModel) -> str:
+    """The calibrated churn probability as one SQL expression over int_customer_snapshots' columns."""
+    return booster_to_sql(
+        model.booster, ch.sql_feature_columns(model.spec), calibration=model.calibration, output="probability"
+    )
+
+
+def sql_parity(model: ch.ChurnModel, sql: str, rows: pa.Table) -> float:
+    """Max |SQL − Python| churn probability over `rows`, the SQL run by an in-process DuckDB on the same rows."""
+    if rows.num_rows == 0:
+        return 0.0
+    with duckdb.connect() as con:
+        con.register("snapshots", rows)
+        result = con.execute(f"select {sql} as p from snapshots").fetchnumpy()["p"]
+    got = np.asarray(result, dtype=float)
+    want = ch.churn_probability(model, rows)
+    return float(np.max(np.abs(got - want)))
+
+
+def _churn_version(
+    rows: pa.Table, score: pa.Table, window: ch.Window, horizon_days: int, reason: str, threads: int
+) -> tuple[dict, ch.ChurnModel]:
+    train = bt._rows_on(rows, window.train_dates)
+    cal = bt._rows_on(rows, [window.calibration_date])
+    y_train, y_cal = bt._labels(train), bt._labels(cal)
+    spec = ch.infer_spec(train.drop_columns(["is_churned", "next_action"]))
+    model = ch.fit_churn(train, y_train, cal, y_cal, spec=spec, threads=threads)
+    sql = probability_sql(model)
+    parity = sql_parity(model, sql, score)
+    margin_cal = ch.churn_margin(model, cal)
+    from empathy.predict.metrics import binary_summary
+
+    cal_auc = binary_summary(y_cal, ch.sigmoid(margin_cal)) if 0 < y_cal.sum() < len(y_cal) else {}
+    importance = dict(
+        zip(model.spec.names, model.booster.feature_importance(importance_type="gain").tolist(), strict=True)
+    )
+    top = sorted(importance.items(), key=lambda kv: -kv[1])[:15]
+    data_end = max(window.calibration_date + timedelta(days=horizon_days - 1), window.calibration_date)
+    row = {
+        "model_name": "churn",
+        "training_start_date": window.train_dates[0],
+        "training_end_date": window.train_dates[-1],
+        "calibration_date": window.calibration_date,
+        "horizon_days": horizon_days,
+        "n_train": model.n_train,
+        "n_calibration": model.n_calibration,
+        "train_positive_rate": model.train_positive_rate,
+        "feature_count": len(spec.names),
+        "feature_fingerprint": spec.fingerprint(),
+        "features": spec.to_json(),
+        "hyperparameters": json.dumps(model.params),
+        "metrics": json.dumps(
+            {
+                "calibration_slice_auc": cal_auc.get("auc"),
+                "calibration_slice_pr_auc": cal_auc.get("pr_auc"),
+                "calibration_slice_base_rate": float(y_cal.mean()) if len(y_cal) else None,
+                "top_features_by_gain": [{"feature": k, "gain": round(v, 3)} for k, v in top],
+                "labels_complete_through": str(data_end),
+                "note": "quality figures are in fct_model_backtests (rolling-origin, out of time)",
+            }
+        ),
+        "calibration_a": model.calibration[0],
+        "calibration_b": model.calibration[1],
+        "model_text": model.booster.model_to_string(),
+        "scoring_sql": sql,
+        "sql_parity_max_abs_diff": parity,
+        "sql_parity_rows": score.num_rows,
+        "retrain_reason": reason,
+    }
+    return row, model
+
+
+def _next_action_version(rows: pa.Table, window: ch.Window, spec: ch.FeatureSpec, reason: str, threads: int) -> dict:
+    fit_rows = bt._rows_on(rows, [*window.train_dates, window.calibration_date])
+    actions = np.asarray(fit_rows["next_action"].to_pylist())
+    model = ch.fit_next_action(fit_rows, actions, spec, threads=threads)
+    rates = {a: float((actions == a).mean()) for a in ch.NEXT_ACTIONS}
+    return {
+        "model_name": "next_action",
+        "training_start_date": window.train_dates[0],
+        "training_end_date": window.calibration_date,
+        "calibration_date": None,
+        "n_train": model.n_train,
+        "n_calibration": 0,
+        "train_positive_rate": None,
+        "feature_count": len(spec.names),
+        "feature_fingerprint": spec.fingerprint(),
+        "features": spec.to_json(),
+        "hyperparameters": json.dumps(model.params),
+        "metrics": json.dumps({"class_rates": rates, "classes": list(ch.NEXT_ACTIONS)}),
+        "model_text": model.booster.model_to_string(),
+        "retrain_reason": reason,
+    }
+
+
+def order_transactions(orders: ir.Table, rates: ir.Table, before: date) -> pd.DataFrame:
+    """Orders (not cancelled) before a date, as customer_id, date, amount in US dollars (currency_rates).
+
+    An order in a currency without a rate counts as a purchase with amount 0 (the data test
+    assert_currencies_have_rates fails the build on such a currency, so this only guards).
+    """
+    o = orders.filter(
+        orders.customer_id.notnull()
+        & orders.ordered_at.notnull()
+        & (orders.order_status != "cancelled")
+        & (orders.ordered_at.cast("date") < before)
+    )
+    o = o.left_join(rates, o.currency == rates.currency)
+    o = o.select(
+        customer_id="customer_id",
+        date=o.ordered_at,
+        amount=(o.order_total * o.usd_per_unit).fill_null(0.0),
+    )
+    frame = _arrow(o).to_pandas()
+    frame["date"] = pd.to_datetime(frame["date"])
+    return frame
+
+
+def subscription_durations(subscriptions: ir.Table, data_end: date) -> pd.DataFrame:
+    """Months from start to end (observed) or to data_end (censored) for every subscription started by then."""
+    s = _arrow(
+        subscriptions.filter(
+            subscriptions.started_at.notnull() & (subscriptions.started_at.cast("date") <= data_end)
+        ).select("started_at", "ended_at")
+    ).to_pandas()
+    end = pd.Timestamp(data_end) + pd.Timedelta(days=1)
+    ended = s["ended_at"].notna() & (s["ended_at"] < end)
+    stop = s["ended_at"].where(ended, end)
+    months = (stop - s["started_at"]).dt.total_seconds() / 86400 / DAYS_PER_MONTH
+    return pd.DataFrame({"months": months.clip(lower=0).to_numpy(), "observed": ended.to_numpy()})
+
+
+def _clv_versions(
+    orders: ir.Table, rates: ir.Table, subscriptions: ir.Table, data_end: date, reason: str
+) -> list[dict]:
+    out = []
+    tx = order_transactions(orders, rates, data_end + timedelta(days=1))
+    if tx["customer_id"].nunique() >= 100:
+        summary = cl.rfm_summary(tx, "customer_id", "date", "amount", pd.Timestamp(data_end), period_days=PERIOD_DAYS)
+        repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
+        if len(repeat) >= 50:
+            bg = cl.fit_bgnbd(summary["frequency"], summary["recency"], summary["T"])
+            gg = cl.fit_gamma_gamma(repeat["frequency"], repeat["monetary_value"])
+            params = {"r": bg.r, "alpha": bg.alpha, "a": bg.a, "b": bg.b, "p": gg.p, "q": gg.q, "v": gg.v}
+            out.append(
+                {
+                    "model_name": "clv_bgnbd",
+                    "training_start_date": tx["date"].min().date(),
+                    "training_end_date": data_end,
+                    "n_train": len(summary),
+                    "n_calibration": 0,
+                    "feature_count": 4,
+                    "feature_fingerprint": _names_fingerprint(["frequency", "recency", "T", "monetary_value"]),
+                    "features": json.dumps(["frequency", "recency", "T", "monetary_value"]),
+                    "hyperparameters": json.dumps({"period_days": PERIOD_DAYS}),
+                    "metrics": json.dumps(
+                        {
+                            "bgnbd_log_likelihood": bg.log_likelihood,
+                            "bgnbd_converged": bool(bg.converged),
+                            "gamma_gamma_log_likelihood": gg.log_likelihood,
+                            "repeat_customers": len(repeat),
+                        }
+                    ),
+                    "model_text": json.dumps(params),
+                    "retrain_reason": reason,
+                }
+            )
+        else:
+            _log(f"clv_bgnbd: {len(repeat)} repeat customers (need 50); no order-value model this build")
+    durations = subscription_durations(subscriptions, data_end)
+    if len(durations) >= 30:
+        km = cl.kaplan_meier(durations["months"], durations["observed"])
+        out.append(
+            {
+                "model_name": "clv_subscription",
+                "training_start_date": None,
+                "training_end_date": data_end,
+                "n_train": len(durations),
+                "n_calibration": 0,
+                "feature_count": 3,
+                "feature_fingerprint": _names_fingerprint(["tenure_months", "monthly_amount", "relative_risk"]),
+                "features": json.dumps(["tenure_months", "monthly_amount", "relative_risk"]),
+                "hyperparameters": json.dumps({"estimator": "kaplan-meier", "unit": "months"}),
+                "metrics": json.dumps({"subscriptions": len(durations), "ended": int(durations["observed"].sum())}),
+                "model_text": km[["time", "survival"]].to_json(orient="records"),
+                "retrain_reason": reason,
+            }
+        )
+    return out
+
+
+def train_registry(
+    snapshots: ir.Table,
+    outcomes: ir.Table,
+    horizon: ir.Table,
+    orders: ir.Table,
+    rates: ir.Table,
+    subscriptions: ir.Table,
+    existing: ir.Table | None,
+    *,
+    retrain_every_days: int = 28,
+    min_history_days: int = 90,
+    threads: int = 2,
+) -> pa.Table:
+    """New model versions (REGISTRY_SCHEMA rows) for the models that are due; empty when none is."""
+    done = _arrow(existing) if existing is not None else None
+    horizon_days, _ = _horizon(horizon)
+    score = scoring_rows(snapshots)
+    if score.num_rows == 0:
+        _log("no eligible customers on the scoring date; no models this build")
+        return REGISTRY_SCHEMA.empty_table()
+    data_end = _scalar_date(pc.max(score["feature_date"]).as_py())
+    fingerprint = schema_spec_fingerprint(score.schema)
+    new: list[dict] = []
+
+    churn_reason = _retrain_reason(_current(done, "churn"), data_end, retrain_every_days, fingerprint)
+    next_reason = _retrain_reason(_current(done, "next_action"), data_end, retrain_every_days, fingerprint)
+    if churn_reason or next_reason:
+        rows = labelled_rows(snapshots, outcomes, min_history_days)
+        try:
+            window = ch.training_window(rows["snapshot_date"].to_pylist(), data_end, horizon_days)
+            spec = None
+            if churn_reason:
+                row, model = _churn_version(rows, score, window, horizon_days, churn_reason, threads)
+                spec = model.spec
+                new.append(row)
+                _log(
+                    f"churn: trained on {row['n_train']} snapshots, calibrated on {window.calibration_date}, "
+                    f"SQL parity {row['sql_parity_max_abs_diff']:.2e} over {score.num_rows} rows"
+                )
+            if next_reason:
+                spec = spec or ch.infer_spec(rows.drop_columns(["is_churned", "next_action"]))
+                new.append(_next_action_version(rows, window, spec, next_reason, threads))
+        except ch.NotEnoughHistory as exc:
+            _log(f"churn/next action: {exc}; no new version this build")
+    clv_reason = _retrain_reason(
+        _current(done, "clv_bgnbd") or _current(done, "clv_subscription"), data_end, retrain_every_days, None
+    )
+    if clv_reason:
+        new.extend(_clv_versions(orders, rates, subscriptions, data_end, clv_reason))
+
+    taken = set(done["model_version"].to_pylist()) if done is not None else set()
+    numbers = {}
+    if done is not None:
+        for r in done.select(["model_name", "version_number"]).to_pylist():
+            numbers[r["model_name"]] = max(numbers.get(r["model_name"], 0), r["version_number"] or 0)
+    for row in new:
+        numbers[row["model_name"]] = row["version_number"] = numbers.get(row["model_name"], 0) + 1
+        row.setdefault("horizon_days", horizon_days)
+        row["trained_through"] = data_end
+        version = base = _version(row["model_name"], data_end, row["feature_fingerprint"])
+        k = 1
+        while version in taken:  # retrained on the same data (a forced retrain): number the versions
+            k += 1
+            version = f"{base}-r{k}"
+        taken.add(version)
+        row["model_version"] = version
+    return pa.Table.from_pylist(new, schema=REGISTRY_SCHEMA)
+
+
+# -- loading the current versions ----------------------------------------------------------------------------------
+def current_versions(registry: ir.Table | pa.Table) -> dict[str, dict]:
+    """The newest version (highest version_number) of each model name."""
+    out: dict[str, dict] = {}
+    for r in _arrow(registry).to_pylist():
+        if r["model_name"] not in out or r["version_number"] > out[r["model_name"]]["version_number"]:
+            out[r["model_name"]] = r
+    return out
+
+
+def load_churn(version: dict) -> ch.ChurnModel:
+    import lightgbm as lgb
+
+    return ch.ChurnModel(
+        lgb.Booster(model_str=version["model_text"]),
+        ch.FeatureSpec.from_json(version["features"]),
+        (version["calibration_a"], version["calibration_b"]),
+        json.loads(version["hyperparameters"]),
+        version["n_train"],
+        version["n_calibration"],
+        version["train_positive_rate"],
+    )
+
+
+def load_next_action(version: dict) -> ch.NextActionModel:
+    import lightgbm as lgb
+
+    return ch.NextActionModel(
+        lgb.Booster(model_str=version["model_text"]),
+        ch.FeatureSpec.from_json(version["features"]),
+        json.loads(version["hyperparameters"]),
+        version["n_train"],
+    )
+
+
+# -- backtests -----------------------------------------------------------------------------------------------------
+def backtests(
+    registry: ir.Table,
+    snapshots: ir.Table,
+    outcomes: ir.Table,
+    existing: ir.Table | None,
+    *,
+    origins: int = 4,
+    min_history_days: int = 90,
+    threads: int = 2,
+) -> pa.Table:
+    """Backtest rows for every churn version not backtested yet (its features and hyperparameters)."""
+    versions = [r for r in _arrow(registry).to_pylist() if r["model_name"] == "churn"]
+    seen = (
+        set(_arrow(existing.select("model_version").distinct())["model_version"].to_pylist())
+        if existing is not None
+        else set()
+    )
+    todo = [v for v in versions if v["model_version"] not in seen]
+    if not todo:
+        return bt.BACKTEST_SCHEMA.empty_table()
+    rows = labelled_rows(snapshots, outcomes, min_history_days)
+    tables = []
+    for v in todo:
+        tables.append(
+            bt.run_backtests(
+                rows,
+                model_version=v["model_version"],
+                horizon_days=int(v["horizon_days"]),
+                origins=origins,
+                min_first_date=None,
+                spec=ch.FeatureSpec.from_json(v["features"]),
+                churn_params=json.loads(v["hyperparameters"]),
+                threads=threads,
+                progress=_log,
+            )
+        )
+    return pa.concat_tables(tables)
+
+
+# -- value ---------------------------------------------------------------------------------------------------------
+CLV_SCHEMA = pa.schema(
+    [
+        ("customer_id", pa.string()),
+        ("score_date", pa.date32()),
+        ("contract_type", pa.string()),
+        ("purchase_frequency", pa.float64()),
+        ("purchase_recency_weeks", pa.float64()),
+        ("customer_age_weeks", pa.float64()),
+        ("average_order_value", pa.float64()),
+        ("probability_alive", pa.float64()),
+        ("expected_purchases", pa.float64()),
+        ("expected_order_value", pa.float64()),
+        ("order_value_clv", pa.float64()),
+        ("subscription_monthly_amount_usd", pa.float64()),
+        ("subscription_tenure_months", pa.float64()),
+        ("churn_relative_risk", pa.float64()),
+        ("expected_remaining_months", pa.float64()),
+        ("subscription_clv", pa.float64()),
+        ("clv", pa.float64()),
+        ("clv_horizon_months", pa.int32()),
+        ("value_segment", pa.string()),
+        ("model_version", pa.string()),
+    ]
+)
+
+
+def _bg_models(version: dict) -> tuple[cl.BGNBDParams, cl.GammaGammaParams]:
+    p = json.loads(version["model_text"])
+    bg = cl.BGNBDParams(r=p["r"], alpha=p["alpha"], a=p["a"], b=p["b"], log_likelihood=math.nan, n=0, converged=True)
+    gg = cl.GammaGammaParams(p=p["p"], q=p["q"], v=p["v"], log_likelihood=math.nan, n=0, converged=True)
+    return bg, gg
+
+
+def clv(
+    registry: ir.Table,
+    snapshots: ir.Table,
+    orders: ir.Table,
+    rates: ir.Table,
+    churn_scores: ir.Table,
+    *,
+    horizon_months: int = 12,
+    annual_discount_rate: float = 0.10,
+) -> tuple[pa.Table, dict]:
+    """Expected discounted value over `horizon_months` for every customer of the scoring date.
+
+    Orders: BG/NBD + Gamma-Gamma on the customer's purchase history (non-contractual value). Subscriptions:
+    the Kaplan-Meier curve of subscription lifetimes, conditional on the current tenure, with the hazard scaled
+    by the customer's churn probability relative to the mean of subscribers (proportional hazards). A
+    customer with both gets both. Also returns the inputs needed for value explanations.
+    """
+    versions = current_versions(registry)
+    snap = _arrow(
+        snapshots.filter(snapshots.is_scoring_snapshot).select(
+            "customer_id",
+            "snapshot_date",
+            "feature_date",
+            "contract_type",
+            "subscription_monthly_amount_usd",
+            "subscription_tenure_days",
+        )
+    ).to_pandas()
+    if snap.empty:
+        return CLV_SCHEMA.empty_table(), {}
+    score_date = snap["snapshot_date"].iloc[0]
+    data_end = snap["feature_date"].max()
+    out = pd.DataFrame(
+        {
+            "customer_id": snap["customer_id"],
+            "score_date": snap["snapshot_date"],
+            "contract_type": snap["contract_type"],
+        }
+    ).set_index("customer_id", drop=False)
+    for col in CLV_SCHEMA.names:
+        if col not in out:
+            out[col] = np.nan
+    context: dict = {}
+    used = []
+    bg_version = versions.get("clv_bgnbd")
+    if bg_version:
+        bg, gg = _bg_models(bg_version)
+        tx = order_transactions(orders, rates, score_date)
+        if not tx.empty:
+            summary = cl.rfm_summary(
+                tx, "customer_id", "date", "amount", pd.Timestamp(data_end), period_days=PERIOD_DAYS
+            )
+            summary = summary[summary.index.isin(out.index)]
+            horizon_periods = horizon_months * DAYS_PER_MONTH / PERIOD_DAYS
+            value = cl.clv_non_contractual(
+                bg,
+                gg,
+                summary["frequency"],
+                summary["recency"],
+                summary["T"],
+                summary["monetary_value"],
+                horizon_periods,
+                PERIOD_DAYS,
+                annual_discount_rate,
+            )
+            idx = summary.index
+            out.loc[idx, "purchase_frequency"] = summary["frequency"].to_numpy()
+            out.loc[idx, "purchase_recency_weeks"] = summary["recency"].to_numpy()
+            out.loc[idx, "customer_age_weeks"] = summary["T"].to_numpy()
+            out.loc[idx, "average_order_value"] = summary["monetary_value"].to_numpy()
+            out.loc[idx, "probability_alive"] = value["prob_alive"].to_numpy()
+            out.loc[idx, "expected_purchases"] = value["expected_purchases"].to_numpy()
+            out.loc[idx, "expected_order_value"] = value["expected_spend"].to_numpy()
+            out.loc[idx, "order_value_clv"] = value["clv"].to_numpy()
+            context["bgnbd"] = (bg, gg, horizon_periods, annual_discount_rate, summary)
+        used.append(bg_version["model_version"])
+    sub_version = versions.get("clv_subscription")
+    subs = snap[snap["contract_type"] == "subscription"].set_index("customer_id")
+    if sub_version and not subs.empty:
+        km = pd.DataFrame(json.loads(sub_version["model_text"]))
+        scores = _arrow(churn_scores.select("customer_id", "churn_probability")).to_pandas().set_index("customer_id")
+        p = scores["churn_probability"].reindex(subs.index)
+        rr = (p / p.mean()).fillna(1.0).clip(0.1, 10.0) if p.notna().any() else pd.Series(1.0, index=subs.index)
+        tenure = subs["subscription_tenure_days"].fillna(0).to_numpy(dtype=float) / DAYS_PER_MONTH
+        amount = subs["subscription_monthly_amount_usd"].fillna(0).to_numpy(dtype=float)
+        value = cl.subscription_expected_remaining_value(
+            tenure,
+            amount,
+            km,
+            relative_risk=rr.to_numpy(),
+            horizon_months=horizon_months,
+            annual_discount_rate=annual_discount_rate,
+        )
+        out.loc[subs.index, "subscription_monthly_amount_usd"] = amount
+        out.loc[subs.index, "subscription_tenure_months"] = tenure
+        out.loc[subs.index, "churn_relative_risk"] = rr.to_numpy()
+        out.loc[subs.index, "expected_remaining_months"] = value["expected_remaining_months"].to_numpy()
+        out.loc[subs.index, "subscription_clv"] = value["expected_remaining_value"].to_numpy()
+        context["subscription"] = (km, horizon_months, annual_discount_rate)
+        used.append(sub_version["model_version"])
+    out["clv"] = out["order_value_clv"].fillna(0.0) + out["subscription_clv"].fillna(0.0)
+    out["clv_horizon_months"] = horizon_months
+    q80, q50 = out["clv"].quantile(0.8), out["clv"].quantile(0.5)
+    out["value_segment"] = np.where(out["clv"] >= q80, "high", np.where(out["clv"] >= q50, "medium", "low"))
+    out.loc[out["clv"] <= 0, "value_segment"] = "none"
+    out["model_version"] = ",".join(used) if used else None
+    table = pa.Table.from_pandas(out.reset_index(drop=True)[CLV_SCHEMA.names], schema=CLV_SCHEMA, preserve_index=False)
+    return table, context
+
+
+# -- next action ---------------------------------------------------------------------------------------------------
+NEXT_ACTION_SCHEMA = pa.schema(
+    [
+        ("customer_id", pa.string()),
+        ("score_date", pa.date32()),
+        *[(f"p_{a}", pa.float64()) for a in ch.NEXT_ACTIONS],
+        ("predicted_next_action", pa.string()),
+        ("model_version", pa.string()),
+    ]
+)
+
+
+def next_action_probabilities(registry: ir.Table, snapshots: ir.Table) -> pa.Table:
+    """Probabilities of each next action for every eligible customer of the scoring date (empty without a model)."""
+    version = current_versions(registry).get("next_action")
+    rows = scoring_rows(snapshots)
+    if version is None or rows.num_rows == 0:
+        return NEXT_ACTION_SCHEMA.empty_table()
+    model = load_next_action(version)
+    proba = ch.next_action_probabilities(model, rows)
+    columns = {
+        "customer_id": rows["customer_id"],
+        "score_date": rows["snapshot_date"],
+        **{f"p_{a}": pa.array(proba[:, i]) for i, a in enumerate(ch.NEXT_ACTIONS)},
+        "predicted_next_action": pa.array(np.asarray(ch.NEXT_ACTIONS)[proba.argmax(axis=1)]),
+        "model_version": pa.array([version["model_version"]] * rows.num_rows, pa.string()),
+    }
+    return pa.table(columns, schema=NEXT_ACTION_SCHEMA)
+
+
+# -- explanations --------------------------------------------------------------------------------------------------
+EXPLANATION_SCHEMA = pa.schema(
+    [
+        ("explanation_id", pa.string()),
+        ("customer_id", pa.string()),
+        ("score_date", pa.date32()),
+        ("target", pa.string()),
+        ("driver_rank", pa.int32()),
+        ("driver", pa.string()),
+        ("driver_label", pa.string()),
+        ("contribution", pa.float64()),
+        ("unit", pa.string()),
+        ("direction", pa.string()),
+        ("baseline", pa.float64()),
+        ("prediction", pa.float64()),
+        ("model_version", pa.string()),
+    ]
+)
+VALUE_DRIVER_LABELS = {
+    "frequency": "how often they buy",
+    "recency": "how recently they bought",
+    "T": "how long they have been a customer",
+    "monetary_value": "how much they spend per order",
+    "monthly_amount": "subscription price",
+    "tenure_months": "subscription tenure",
+    "relative_risk": "churn risk",
+}
+
+
+def _top_rows(
+    groups: pd.DataFrame,
+    customers: np.ndarray,
+    score_date,
+    target: str,
+    unit: str,
+    labels: dict,
+    baseline: np.ndarray,
+    prediction: np.ndarray,
+    version: str,
+    top: int,
+) -> list[pa.Table]:
+    values = groups.to_numpy()
+    names = np.asarray(groups.columns)
+    k = min(top, values.shape[1])
+    order = np.argsort(-np.abs(values), axis=1, kind="stable")[:, :k]
+    out = []
+    for rank in range(k):
+        j = order[:, rank]
+        v = values[np.arange(len(values)), j]
+        keep = np.abs(v) > 1e-12
+        drivers = names[j][keep]
+        ids = [f"{c}:{score_date}:{target}:{rank + 1}" for c in customers[keep]]
+        out.append(
+            pa.table(
+                {
+                    "explanation_id": pa.array(ids, pa.string()),
+                    "customer_id": pa.array(customers[keep], pa.string()),
+                    "score_date": pa.array([score_date] * int(keep.sum()), pa.date32()),
+                    "target": pa.array([target] * int(keep.sum()), pa.string()),
+                    "driver_rank": pa.array(np.full(int(keep.sum()), rank + 1, dtype=np.int32)),
+                    "driver": pa.array(drivers, pa.string()),
+                    "driver_label": pa.array([labels.get(d, d.replace("_", " ")) for d in drivers], pa.string()),
+                    "contribution": pa.array(v[keep]),
+                    "unit": pa.array([unit] * int(keep.sum()), pa.string()),
+                    "direction": pa.array(np.where(v[keep] > 0, "raises", "lowers"), pa.string()),
+                    "baseline": pa.array(np.asarray(baseline, dtype=float)[keep]),
+                    "prediction": pa.array(np.asarray(prediction, dtype=float)[keep]),
+                    "model_version": pa.array([version] * int(keep.sum()), pa.string()),
+                },
+                schema=EXPLANATION_SCHEMA,
+            )
+        )
+    return out
+
+
+def explanations(
+    registry: ir.Table,
+    snapshots: ir.Table,
+    orders: ir.Table,
+    rates: ir.Table,
+    churn_scores: ir.Table,
+    *,
+    top: int = 5,
+    clv_horizon_months: int = 12,
+) -> pa.Table:
+    """The top `top` drivers of each customer's churn probability (probability points) and value (currency).
+
+    Churn: exact TreeSHAP contributions of the current churn version, summed per driver group (see
+    empathy.predict.churn.churn_contributions); they add up to the probability minus the baseline
+    probability. Value: exact Shapley values of the value model's inputs (frequency, recency, customer age and
+    order value for purchases; price, tenure and churn risk for subscriptions) against the median customer;
+    they add up to the value minus the median customer's value.
+    """
+    versions = current_versions(registry)
+    tables: list[pa.Table] = []
+    rows = scoring_rows(snapshots)
+    if rows.num_rows == 0:
+        return EXPLANATION_SCHEMA.empty_table()
+    score_date = rows["snapshot_date"][0].as_py()
+    if "churn" in versions:
+        model = load_churn(versions["churn"])
+        groups, p, p0 = ch.churn_contributions(model, rows)
+        customers = np.asarray(rows["customer_id"].to_pylist(), dtype=object)
+        tables += _top_rows(
+            groups,
+            customers,
+            score_date,
+            "churn",
+            "probability points",
+            ch.DRIVER_LABELS,
+            p0 * 100,
+            p * 100,
+            versions["churn"]["model_version"],
+            top,
+        )
+    value, context = clv(registry, snapshots, orders, rates, churn_scores, horizon_months=clv_horizon_months)
+    if "bgnbd" in context:
+        bg, gg, horizon_periods, rate, summary = context["bgnbd"]
+        X = summary[["frequency", "recency", "T", "monetary_value"]].astype(float)
+        baseline = X.median()
+        baseline["frequency"] = float(np.round(baseline["frequency"]))
+        fn = cl.clv_value_fn(bg, gg, horizon_periods, PERIOD_DAYS, rate)
+        shap = cl.clv_shapley(fn, X, baseline)
+        base_value = float(shap.attrs.get("baseline_value", fn(baseline.to_frame().T)[0]))
+        tables += _top_rows(
+            shap,
+            np.asarray(X.index, dtype=object),
+            score_date,
+            "order_value",
+            "currency",
+            VALUE_DRIVER_LABELS,
+            np.full(len(X), base_value),
+            fn(X),
+            versions["clv_bgnbd"]["model_version"],
+            top,
+        )
+    if "subscription" in context:
+        km, horizon, rate = context["subscription"]
+        v = value.to_pandas()
+        subs = v[v["contract_type"] == "subscription"].set_index("customer_id")
+        if len(subs):
+            X = pd.DataFrame(
+                {
+                    "monthly_amount": subs["subscription_monthly_amount_usd"],
+                    "tenure_months": subs["subscription_tenure_months"],
+                    "relative_risk": subs["churn_relative_risk"],
+                }
+            ).astype(float)
+
+            def fn(frame: pd.DataFrame) -> np.ndarray:
+                return cl.subscription_expected_remaining_value(
+                    frame["tenure_months"].to_numpy(),
+                    frame["monthly_amount"].to_numpy(),
+                    km,
+                    relative_risk=frame["relative_risk"].to_numpy(),
+                    horizon_months=horizon,
+                    annual_discount_rate=rate,
+                )["expected_remaining_value"].to_numpy()
+
+            baseline = X.median()
+            shap = cl.clv_shapley(fn, X, baseline)
+            base_value = float(fn(baseline.to_frame().T)[0])
+            tables += _top_rows(
+                shap,
+                np.asarray(X.index, dtype=object),
+                score_date,
+                "subscription_value",
+                "currency",
+                VALUE_DRIVER_LABELS,
+                np.full(len(X), base_value),
+                fn(X),
+                versions["clv_subscription"]["model_version"],
+                top,
+            )
+    return pa.concat_tables(tables) if tables else EXPLANATION_SCHEMA.empty_table()

@@ -1,0 +1,279 @@
+"""Predictions end to end on a world long enough to train: churn scores as SQL, value, next actions, backtests.
+
+The world is the retail demo (1,500 customers, 330 days) with extra columns a company might send in customers
+and subscriptions, some of which must become features and some of which the exclusion list must keep out.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from datetime import date, timedelta
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from empathy.dbt import run_dbt
+from tests.conftest import PROJECT_DIR, make_settings
+from tests.test_text_marts import _text_model_or_skip
+
+PREDICTION_MARTS = (
+    "fct_churn_scores",
+    "fct_clv",
+    "fct_next_actions",
+    "fct_model_backtests",
+    "dim_model_versions",
+    "fct_score_explanations",
+)
+PREDICTION_INTERMEDIATE = (
+    "int_churn_horizon",
+    "int_customer_snapshots",
+    "int_customer_snapshot_outcomes",
+    "int_model_registry",
+    "int_next_action_probabilities",
+)
+END = date(2026, 6, 30)
+# extra columns: (table, name, values(n, rng), expected to become a feature)
+EXTRAS = [
+    ("customers", "nps_last_year", lambda n, rng: rng.integers(0, 11, n).astype("float64"), True),
+    ("customers", "is_vip", lambda n, rng: rng.random(n) < 0.1, True),
+    ("customers", "preferred_store_id", lambda n, rng: rng.integers(1, 50, n).astype("int64"), False),
+    ("customers", "ethnicity", lambda n, rng: rng.choice(["a", "b", "c"], n), False),
+    ("subscriptions", "seats", lambda n, rng: rng.integers(1, 20, n).astype("int64"), True),
+]
+
+
+def _query(path, sql, params=None):
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def _add_extra_columns(landing) -> None:
+    rng = np.random.default_rng(5)
+    for table in {t for t, *_ in EXTRAS}:
+        for path in sorted((landing / table).rglob("*.parquet")):
+            data = pq.read_table(path)
+            for t, name, values, _ in EXTRAS:
+                if t == table:
+                    data = data.append_column(name, pa.array(values(data.num_rows, rng)))
+            pq.write_table(data, path)
+
+
+@pytest.fixture(scope="module")
+def predict_built(tmp_path_factory):
+    """Gate, dbt build (two backtest origins) and publish on the 1,500-customer world."""
+    from empathy.generate import generate
+    from empathy.pipeline import run
+    from tests.test_text_marts import QUIET
+
+    _text_model_or_skip()
+    landing = tmp_path_factory.mktemp("predict_world") / "landing"
+    generate(landing, customers=1500, days=330, seed=11, sector="retail", end_date=END)
+    _add_extra_columns(landing)
+    settings = make_settings(tmp_path_factory.mktemp("predict_built"), landing=landing)
+    settings.options["dbt"]["vars"] = {"backtest_origins": 2}
+    summary = run(settings, QUIET)
+    return settings, summary
+
+
+def test_prediction_marts_build_and_publish(predict_built):
+    settings, summary = predict_built
+    assert summary.dbt.count("test", "fail") == 0 and summary.dbt.count("model", "error") == 0
+    published = {
+        t for (t,) in _query(settings.published, "select table_name from duckdb_tables() where schema_name = 'marts'")
+    }
+    assert set(PREDICTION_MARTS) <= published
+    n, low, high, bands = _query(
+        settings.published,
+        "select count(*), min(churn_probability), max(churn_probability), count(distinct churn_risk_band)"
+        " from marts.fct_churn_scores",
+    )[0]
+    assert n > 500 and 0 < low < high < 1 and bands >= 2
+    models = dict(_query(settings.published, "select model_name, count(*) from marts.dim_model_versions group by 1"))
+    assert {"churn", "next_action", "clv_bgnbd"} <= set(models)
+    assert _query(settings.published, "select count(*) from marts.fct_next_actions")[0][0] == n
+    targets = dict(
+        _query(
+            settings.published,
+            "select target, count(distinct customer_id) from marts.fct_score_explanations group by 1",
+        )
+    )
+    assert targets["churn"] == n and targets["order_value"] > 0
+    clv = _query(settings.published, "select count(*), sum(clv), min(clv) from marts.fct_clv")[0]
+    assert clv[1] > 0 and clv[2] >= 0
+
+
+def test_backtests_are_out_of_time_and_complete(predict_built):
+    settings, _ = predict_built
+    rows = _query(
+        settings.published,
+        "select origin_date, calibration_date, training_end_date, metric, value from marts.fct_model_backtests"
+        " where model_name = 'churn' and section = 'summary'",
+    )
+    origins = {r[0] for r in rows}
+    assert len(origins) == 2
+    horizon = _query(settings.warehouse, "select horizon_days from intermediate.int_churn_horizon")[0][0]
+    for origin, calibration, train_end, *_ in rows:
+        assert calibration + timedelta(days=horizon - 1) < origin and train_end < calibration
+    metrics = {r[3]: r[4] for r in rows}
+    assert {"auc", "pr_auc", "brier", "ece", "top_decile_lift"} <= set(metrics)
+    assert 0.6 < metrics["auc"] <= 1.0  # a real signal, measured out of time
+    sections = {s for (s,) in _query(settings.published, "select distinct section from marts.fct_model_backtests")}
+    assert sections == {"summary", "calibration", "decile", "class"}
+
+
+def test_sql_scores_equal_the_python_model(predict_built):
+    """The warehouse's scores come from the compiled SQL; the Python model gives the same numbers."""
+    from empathy.predict import churn as ch
+    from empathy.predict.warehouse import current_versions, load_churn
+
+    settings, _ = predict_built
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        version = current_versions(con.table("intermediate.int_model_registry").to_arrow_table())["churn"]
+        rows = con.execute(
+            "select s.*, c.churn_probability as sql_probability from intermediate.int_customer_snapshots s"
+            " inner join marts.fct_churn_scores c on s.customer_id = c.customer_id and s.snapshot_date = c.score_date"
+        ).to_arrow_table()
+    finally:
+        con.close()
+    assert "case" in version["scoring_sql"] and "lightgbm" not in version["scoring_sql"].lower()
+    python = ch.churn_probability(load_churn(version), rows)
+    sql = np.asarray(rows["sql_probability"].to_numpy(zero_copy_only=False), dtype=float)
+    assert rows.num_rows > 500
+    assert np.max(np.abs(sql - python)) < 1e-6
+    recorded = _query(
+        settings.published, "select sql_parity_max_abs_diff from marts.dim_model_versions where model_name = 'churn'"
+    )[0][0]
+    assert recorded < 1e-6
+
+
+def test_bring_your_own_columns_become_features_unless_excluded(predict_built):
+    settings, _ = predict_built
+    columns = {
+        c
+        for (c,) in _query(
+            settings.warehouse,
+            "select column_name from duckdb_columns() where table_name = 'int_customer_snapshots'",
+        )
+    }
+    features = json.loads(
+        _query(settings.warehouse, "select features from intermediate.int_model_registry where model_name = 'churn'")[
+            0
+        ][0]
+    )
+    names = set(features["numeric"]) | set(features["categorical"])
+    for table, name, _, kept in EXTRAS:
+        feature = ("byo_subscription__" if table == "subscriptions" else "byo__") + name
+        assert (feature in columns) is kept, feature
+        assert (feature in names) is kept, feature
+    assert "byo__loyalty_tier" in features["categorical"]  # text columns become categorical features
+    for sensitive in ("gender", "birth_year", "age_band", "country", "language"):
+        assert sensitive not in names
+
+
+def test_features_at_t_do_not_change_when_later_data_changes(predict_built, tmp_path):
+    """Cut every raw table at t (as if the data ended the day before) and rebuild: the features at t are equal."""
+    settings, _ = predict_built
+    t = _query(
+        settings.warehouse,
+        "select snapshot_date from intermediate.int_customer_snapshots where is_grid_snapshot"
+        " group by 1 order by 1 desc limit 1 offset 8",
+    )[0][0]
+    # is_scoring_snapshot says whether t is the day after the last data, which the cut changes by design
+    query = (
+        "select * exclude (is_scoring_snapshot) from intermediate.int_customer_snapshots"
+        " where snapshot_date = ? order by customer_id"
+    )
+    before = _query(settings.warehouse, query, [t])
+    assert len(before) > 100
+
+    cut = make_settings(tmp_path / "cut", landing=settings.landing)
+    shutil.copy(settings.warehouse, cut.warehouse)
+    con = duckdb.connect(str(cut.warehouse))
+    try:
+        deleted = 0
+        for (table,) in con.execute("select table_name from duckdb_tables() where schema_name = 'raw'").fetchall():
+            deleted += con.execute(f'delete from raw."{table}" where day >= ?', [t]).fetchone()[0]
+        # and a change after t that is not a deletion: a big order the day after t for every customer
+        con.execute(
+            "insert into raw.orders by name select * replace ("
+            "  'X' || order_id as order_id, cast(? as timestamp) + interval 1 day as ordered_at,"
+            "  cast(? as timestamp) + interval 1 day as updated_at, cast(? as date) + 1 as day)"
+            " from raw.orders where day < ? qualify row_number() over (partition by customer_id order by day) = 1",
+            [t, t, t, t],
+        )
+    finally:
+        con.close()
+    assert deleted > 1000
+    # The text models' outputs are model artefacts, versioned apart from the data: the scoring cache (a text
+    # is scored once per text-model version) and the company's own sentiment model, refitted on all reviews
+    # each build (DECISIONLOG.md). They are kept as they were; everything else is rebuilt from the cut data.
+    text_models = ["int_text_signals__scored", "fct_sentiment_model_evaluations", "fct_text_signals"]
+    result = run_dbt(cut, ["run", "-s", "+int_customer_snapshots", "--exclude", *text_models, "--full-refresh"])
+    assert result.ok, "\n".join(result.failures)
+    after = _query(cut.warehouse, query, [t])
+    assert len(after) == len(before)
+    for a, b in zip(after, before, strict=True):
+        assert len(a) == len(b)
+        for x, y in zip(a, b, strict=True):
+            if isinstance(x, float) and isinstance(y, float):  # window sums may add in another order
+                assert math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-9), (a[0], x, y)
+            else:
+                assert x == y, (a[0], x, y)
+    # the cut did change what came after t: the only orders on or after t are the ones added on t + 1
+    dates = _query(
+        cut.warehouse,
+        "select distinct cast(ordered_at as date) from staging.stg_commerce__orders where ordered_at >= ?",
+        [t],
+    )
+    assert dates == [(t + timedelta(days=1),)]
+
+
+def test_retraining_adds_a_version_that_the_sql_model_then_uses(predict_built, tmp_path):
+    settings, _ = predict_built
+    copy = make_settings(tmp_path / "retrain", landing=settings.landing)
+    shutil.copy(settings.warehouse, copy.warehouse)
+    count = "select count(*) from intermediate.int_model_registry where model_name = 'churn'"
+    n0 = _query(copy.warehouse, count)[0][0]
+    result = run_dbt(copy, ["run", "-s", "int_model_registry"])
+    assert result.ok and _query(copy.warehouse, count)[0][0] == n0  # not due: nothing new
+    result = run_dbt(copy, ["run", "-s", "int_model_registry", "fct_churn_scores", "--vars", "{retrain_every_days: 0}"])
+    assert result.ok, "\n".join(result.failures)
+    versions = [
+        v
+        for (v,) in _query(
+            copy.warehouse,
+            "select model_version from intermediate.int_model_registry"
+            " where model_name = 'churn' order by model_version",
+        )
+    ]
+    assert len(versions) == n0 + 1 and versions[-1].endswith("-r2")
+    used = {v for (v,) in _query(copy.warehouse, "select distinct model_version from marts.fct_churn_scores")}
+    assert used == {versions[-1]}
+
+
+def test_yml_documents_every_column_of_the_prediction_models(predict_built):
+    settings, _ = predict_built
+    documented = {}
+    for path in ("intermediate/predictions/_predictions__models.yml", "marts/predictions/_predictions__models.yml"):
+        for model in yaml.safe_load((PROJECT_DIR / "models" / path).read_text())["models"]:
+            documented[model["name"]] = {c["name"] for c in model["columns"]}
+    for name in (*PREDICTION_MARTS, *PREDICTION_INTERMEDIATE):
+        actual = {
+            c
+            for (c,) in _query(
+                settings.warehouse, "select column_name from duckdb_columns() where table_name = ?", [name]
+            )
+        }
+        # bring-your-own columns depend on the company's data; the others must all be documented
+        missing = {c for c in actual - documented[name] if not c.startswith("byo")}
+        assert not missing, (name, missing)
