@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from empathy.dbt import run_dbt
-from tests.conftest import PROJECT_DIR, make_settings
+from tests.conftest import PROJECT_DIR, SHARED_DATA, make_settings
 from tests.test_text_marts import _text_model_or_skip
 
 PREDICTION_MARTS = (
@@ -277,3 +277,21 @@ def test_yml_documents_every_column_of_the_prediction_models(predict_built):
         # bring-your-own columns depend on the company's data; the others must all be documented
         missing = {c for c in actual - documented[name] if not c.startswith("byo")}
         assert not missing, (name, missing)
+
+
+def test_eval_models_reports_backtests_parity_value_and_truth(predict_built):
+    from empathy.predict.evaluate import evaluate_models, to_markdown
+
+    settings, _ = predict_built
+    rows = evaluate_models(settings.warehouse, settings.landing / "_truth", origins=2)
+    by_section = {}
+    for r in rows:
+        by_section.setdefault(r.section, []).append(r)
+    parity = by_section["scores as SQL"][0]
+    assert parity.value < 1e-6 and "transpiles" in parity.reference
+    assert {r.metric for r in by_section["churn backtest (mean over origins)"]} >= {"auc", "pr_auc", "brier", "ece"}
+    truth = {r.metric: r.value for r in by_section["demo truth (mean over origins)"]}
+    assert 0.5 < truth["churn AUC against true churn (gone by t + H)"] <= 1
+    if (SHARED_DATA / "cdnow" / "CDNOW_sample.txt").exists():
+        assert "value: CDNOW, 39-week calibration" in by_section
+    assert "| scores as SQL |" in to_markdown(rows)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -244,40 +245,57 @@ def eval_text(
         console.print(f"written to {write}")
 
 
-@app.command("eval-state")
-def eval_state(
-    write: Path = typer.Option(
-        None, "--write", help="Also write the table into this results file (section state-eval)."
-    ),
-    truth: Path = typer.Option(
-        None, "--truth", help="Ground truth folder of a demo world (default: <landing>/_truth when it exists)."
-    ),
+def _evaluation(
+    evaluate: Callable[[Path, Path | None, Callable[[str], None]], list],
+    to_markdown: Callable[[list], str],
+    truth: Path | None,
+    write: Path | None,
+    section: str,
+    heading: str,
 ) -> None:
-    """Evaluate the emotional-state models on a time split and, for the demo world, against its ground truth."""
+    """Run an evaluation on the working database, print its table, and write it into a results file section."""
     from empathy.bench import write_section
-    from empathy.state.evaluate import evaluate_state, to_markdown
 
     settings = load_settings()
     truth_dir = truth or settings.landing / "_truth"
     if not settings.warehouse.exists():
         _fail(FileNotFoundError(f"no working database at {settings.warehouse}; run `empathy run` first"))
     try:
-        rows = evaluate_state(
-            settings.warehouse,
-            truth_dir if truth_dir.exists() else None,
-            progress=lambda m: err.print(f"[dim]{m}[/dim]"),
+        rows = evaluate(
+            settings.warehouse, truth_dir if truth_dir.exists() else None, lambda m: err.print(f"[dim]{m}[/dim]")
         )
     except (FileNotFoundError, ValueError) as exc:
         _fail(exc)
     text = to_markdown(rows)
     console.print(text)
     if write:
-        write_section(
-            write,
-            "state-eval",
-            "## Emotional state\n\n`empathy eval-state` on the demo world (10,000 customers, 365 days).\n\n" + text,
-        )
+        write_section(write, section, heading + text)
         console.print(f"written to {write}")
+
+
+TRUTH_OPTION = typer.Option(
+    None, "--truth", help="Ground truth folder of a demo world (default: <landing>/_truth when it exists)."
+)
+
+
+@app.command("eval-state")
+def eval_state(
+    write: Path = typer.Option(
+        None, "--write", help="Also write the table into this results file (section state-eval)."
+    ),
+    truth: Path = TRUTH_OPTION,
+) -> None:
+    """Evaluate the emotional-state models on a time split and, for the demo world, against its ground truth."""
+    from empathy.state.evaluate import evaluate_state, to_markdown
+
+    _evaluation(
+        lambda warehouse, truth_dir, say: evaluate_state(warehouse, truth_dir, progress=say),
+        to_markdown,
+        truth,
+        write,
+        "state-eval",
+        "## Emotional state\n\n`empathy eval-state` on the demo world (10,000 customers, 365 days).\n\n",
+    )
 
 
 @app.command("eval-models")
@@ -285,41 +303,24 @@ def eval_models(
     write: Path = typer.Option(
         None, "--write", help="Also write the table into this results file (section models-eval)."
     ),
-    truth: Path = typer.Option(
-        None, "--truth", help="Ground truth folder of a demo world (default: <landing>/_truth when it exists)."
-    ),
+    truth: Path = TRUTH_OPTION,
     cdnow: Path = typer.Option(
         None, "--cdnow", help="CDNOW_sample.txt (default: $EMPATHY_SHARED_DATA/cdnow or ../shared/data/cdnow)."
     ),
 ) -> None:
     """Print the churn, next-action and value models' out-of-time figures: backtests, SQL parity, CDNOW, truth."""
-    from empathy.bench import write_section
     from empathy.predict.evaluate import evaluate_models, to_markdown
 
-    settings = load_settings()
-    truth_dir = truth or settings.landing / "_truth"
-    if not settings.warehouse.exists():
-        _fail(FileNotFoundError(f"no working database at {settings.warehouse}; run `empathy run` first"))
-    try:
-        rows = evaluate_models(
-            settings.warehouse,
-            truth_dir if truth_dir.exists() else None,
-            cdnow=cdnow,
-            progress=lambda m: err.print(f"[dim]{m}[/dim]"),
-        )
-    except (FileNotFoundError, ValueError) as exc:
-        _fail(exc)
-    text = to_markdown(rows)
-    console.print(text)
-    if write:
-        write_section(
-            write,
-            "models-eval",
-            "## Predictions: churn, next action, lifetime value\n\n`empathy eval-models` on the demo world "
-            "(10,000 customers, 365 days). Every figure is out of time: backtests retrain as of each origin and "
-            "score it; the demo truth is the simulation's latent churn.\n\n" + text,
-        )
-        console.print(f"written to {write}")
+    _evaluation(
+        lambda warehouse, truth_dir, say: evaluate_models(warehouse, truth_dir, cdnow=cdnow, progress=say),
+        to_markdown,
+        truth,
+        write,
+        "models-eval",
+        "## Predictions: churn, next action, lifetime value\n\n`empathy eval-models` on the demo world "
+        "(10,000 customers, 365 days). Every figure is out of time: backtests retrain as of each origin and "
+        "score it; the demo truth is the simulation's latent churn.\n\n",
+    )
 
 
 @app.command()

@@ -58,18 +58,7 @@ final as (
         version_number,
         coalesce(updated_at, started_at) as valid_from,
         next_updated_at as valid_to,
-        customer_id,
-        nullif(trim(plan), '') as plan,
-        started_at,
-        ended_at,
-        updated_at,
-        monthly_amount,
-        previous_monthly_amount,
-        price_changed_at,
-        monthly_amount - previous_monthly_amount as last_price_change_amount,
-        upper(trim(currency)) as currency,
-        lower(trim(status)) as subscription_status,
-        nullif(trim(cancel_reason), '') as cancel_reason,
+        {{ subscription_columns() }}
         {{ star_except(
             raw_subscriptions, except=source_column_names('commerce', 'subscriptions') + this_model_columns
         ) }}

@@ -32,18 +32,7 @@ final as (
 
     select
         subscription_id,
-        customer_id,
-        nullif(trim(plan), '') as plan,
-        started_at,
-        ended_at,
-        updated_at,
-        monthly_amount,
-        previous_monthly_amount,
-        price_changed_at,
-        monthly_amount - previous_monthly_amount as last_price_change_amount,
-        upper(trim(currency)) as currency,
-        lower(trim(status)) as subscription_status,
-        nullif(trim(cancel_reason), '') as cancel_reason,
+        {{ subscription_columns() }}
         {{ star_except(
             raw_subscriptions, except=source_column_names('commerce', 'subscriptions') + this_model_columns
         ) }}

@@ -32,22 +32,7 @@ final as (
 
     select
         customer_id,
-        created_at,
-        updated_at,
-        {{ hash_pii('email') }} as email_hash,
-        nullif(trim(email), '') is not null as has_email,
-        birth_year,
-        lower(trim(age_band)) as age_band,
-        lower(trim(gender)) as gender,
-        upper(trim(country)) as country,
-        lower(trim(language)) as language,
-        nullif(trim(locale), '') as locale,
-        nullif(trim(region), '') as region,
-        lower(trim(segment)) as segment,
-        nullif(trim(company_name), '') as company_name,
-        nullif(trim(industry), '') as industry,
-        lower(trim(company_size)) as company_size,
-        lower(trim(acquisition_channel)) as acquisition_channel,
+        {{ crm_customer_columns() }}
         {{ star_except(raw_customers, except=source_column_names('crm', 'customers') + this_model_columns) }}
         _loaded_at as loaded_at
     from ranked
