@@ -43,8 +43,8 @@ META_COLUMNS = frozenset(
 MAX_LEVELS = 30
 NEXT_ACTIONS = ("churn", "complain", "contact_support", "purchase", "none")
 
-CHURN_PARAMS: dict = {
-    "objective": "binary",
+# Shared by both models: shallow trees, row and column subsampling, a little L2, deterministic.
+_TREE_PARAMS: dict = {
     "learning_rate": 0.05,
     "num_leaves": 15,
     "min_data_in_leaf": 50,
@@ -53,25 +53,16 @@ CHURN_PARAMS: dict = {
     "bagging_freq": 1,
     "lambda_l2": 1.0,
     "max_cat_to_onehot": 8,
-    "num_boost_round": 250,
     "seed": 7,
     "deterministic": True,
     "verbose": -1,
 }
+CHURN_PARAMS: dict = {"objective": "binary", **_TREE_PARAMS, "num_boost_round": 250}
 NEXT_ACTION_PARAMS: dict = {
     "objective": "multiclass",
     "num_class": len(NEXT_ACTIONS),
-    "learning_rate": 0.05,
-    "num_leaves": 15,
-    "min_data_in_leaf": 50,
-    "feature_fraction": 0.8,
-    "bagging_fraction": 0.8,
-    "bagging_freq": 1,
-    "lambda_l2": 1.0,
+    **_TREE_PARAMS,
     "num_boost_round": 150,
-    "seed": 7,
-    "deterministic": True,
-    "verbose": -1,
 }
 
 # Driver groups of the churn explanations: the state model's groups plus what only churn sees.
