@@ -9,7 +9,7 @@ def model(dbt, session):
     from empathy.predict import warehouse
 
     con = warehouse.backend(session)
-    table, _ = warehouse.clv(
+    return warehouse.clv(
         warehouse.as_table(con, dbt.ref("int_model_registry")),
         warehouse.as_table(con, dbt.ref("int_customer_snapshots")),
         warehouse.as_table(con, dbt.ref("stg_commerce__orders")),
@@ -17,4 +17,3 @@ def model(dbt, session):
         warehouse.as_table(con, dbt.ref("fct_churn_scores")),
         horizon_months=int(dbt.config.get("clv_horizon_months", 12)),
     )
-    return table

@@ -1,6 +1,7 @@
 """Why each customer has their churn probability and value: the top drivers, one row each.
 
-See empathy.predict.warehouse.explanations.
+Value drivers are computed from the value models' inputs as fct_clv holds them. See
+empathy.predict.warehouse.explanations.
 """
 
 
@@ -12,8 +13,5 @@ def model(dbt, session):
     return warehouse.explanations(
         warehouse.as_table(con, dbt.ref("int_model_registry")),
         warehouse.as_table(con, dbt.ref("int_customer_snapshots")),
-        warehouse.as_table(con, dbt.ref("stg_commerce__orders")),
-        warehouse.as_table(con, dbt.ref("currency_rates")),
-        warehouse.as_table(con, dbt.ref("fct_churn_scores")),
-        clv_horizon_months=int(dbt.config.get("clv_horizon_months", 12)),
+        warehouse.as_table(con, dbt.ref("fct_clv")),
     )

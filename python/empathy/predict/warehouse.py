@@ -32,6 +32,7 @@ from empathy.predict.sql_export import booster_to_sql
 from empathy.text.warehouse import as_table, backend  # noqa: F401  (re-exported for the dbt models)
 
 PERIOD_DAYS = 7.0  # BG/NBD time unit: weeks, as in Fader, Hardie & Lee (2005)
+ANNUAL_DISCOUNT_RATE = 0.10  # lifetime value is discounted at 10% a year
 DAYS_PER_MONTH = 365.25 / 12
 
 REGISTRY_SCHEMA = pa.schema(
@@ -513,14 +514,14 @@ def clv(
     churn_scores: ir.Table,
     *,
     horizon_months: int = 12,
-    annual_discount_rate: float = 0.10,
-) -> tuple[pa.Table, dict]:
+    annual_discount_rate: float = ANNUAL_DISCOUNT_RATE,
+) -> pa.Table:
     """Expected discounted value over `horizon_months` for every customer of the scoring date.
 
     Orders: BG/NBD + Gamma-Gamma on the customer's purchase history (non-contractual value). Subscriptions:
     the Kaplan-Meier curve of subscription lifetimes, conditional on the current tenure, with the hazard scaled
     by the customer's churn probability relative to the mean of subscribers (proportional hazards). A
-    customer with both gets both. Also returns the inputs needed for value explanations.
+    customer with both gets both. The inputs of both models are columns too (value explanations read them).
     """
     versions = current_versions(registry)
     snap = _arrow(
@@ -534,7 +535,7 @@ def clv(
         )
     ).to_pandas()
     if snap.empty:
-        return CLV_SCHEMA.empty_table(), {}
+        return CLV_SCHEMA.empty_table()
     score_date = snap["snapshot_date"].iloc[0]
     data_end = snap["feature_date"].max()
     out = pd.DataFrame(
@@ -547,7 +548,6 @@ def clv(
     for col in CLV_SCHEMA.names:
         if col not in out:
             out[col] = np.nan
-    context: dict = {}
     used = []
     bg_version = versions.get("clv_bgnbd")
     if bg_version:
@@ -579,7 +579,6 @@ def clv(
             out.loc[idx, "expected_purchases"] = value["expected_purchases"].to_numpy()
             out.loc[idx, "expected_order_value"] = value["expected_spend"].to_numpy()
             out.loc[idx, "order_value_clv"] = value["clv"].to_numpy()
-            context["bgnbd"] = (bg, gg, horizon_periods, annual_discount_rate, summary)
         used.append(bg_version["model_version"])
     sub_version = versions.get("clv_subscription")
     subs = snap[snap["contract_type"] == "subscription"].set_index("customer_id")
@@ -603,7 +602,6 @@ def clv(
         out.loc[subs.index, "churn_relative_risk"] = rr.to_numpy()
         out.loc[subs.index, "expected_remaining_months"] = value["expected_remaining_months"].to_numpy()
         out.loc[subs.index, "subscription_clv"] = value["expected_remaining_value"].to_numpy()
-        context["subscription"] = (km, horizon_months, annual_discount_rate)
         used.append(sub_version["model_version"])
     out["clv"] = out["order_value_clv"].fillna(0.0) + out["subscription_clv"].fillna(0.0)
     out["clv_horizon_months"] = horizon_months
@@ -612,7 +610,7 @@ def clv(
     out.loc[out["clv"] <= 0, "value_segment"] = "none"
     out["model_version"] = ",".join(used) if used else None
     table = pa.Table.from_pandas(out.reset_index(drop=True)[CLV_SCHEMA.names], schema=CLV_SCHEMA, preserve_index=False)
-    return table, context
+    return table
 
 
 # -- next action ---------------------------------------------------------------------------------------------------
@@ -723,20 +721,17 @@ def _top_rows(
 def explanations(
     registry: ir.Table,
     snapshots: ir.Table,
-    orders: ir.Table,
-    rates: ir.Table,
-    churn_scores: ir.Table,
+    clv_table: ir.Table,
     *,
     top: int = 5,
-    clv_horizon_months: int = 12,
 ) -> pa.Table:
     """The top `top` drivers of each customer's churn probability (probability points) and value (currency).
 
     Churn: exact TreeSHAP contributions of the current churn version, summed per driver group (see
     empathy.predict.churn.churn_contributions); they add up to the probability minus the baseline
     probability. Value: exact Shapley values of the value model's inputs (frequency, recency, customer age and
-    order value for purchases; price, tenure and churn risk for subscriptions) against the median customer;
-    they add up to the value minus the median customer's value.
+    order value for purchases; price, tenure and churn risk for subscriptions, as fct_clv holds them) against
+    the median customer; they add up to the value minus the median customer's value.
     """
     versions = current_versions(registry)
     tables: list[pa.Table] = []
@@ -760,10 +755,21 @@ def explanations(
             versions["churn"]["model_version"],
             top,
         )
-    value, context = clv(registry, snapshots, orders, rates, churn_scores, horizon_months=clv_horizon_months)
-    if "bgnbd" in context:
-        bg, gg, horizon_periods, rate, summary = context["bgnbd"]
-        X = summary[["frequency", "recency", "T", "monetary_value"]].astype(float)
+    value = _arrow(clv_table).to_pandas().set_index("customer_id")
+    horizon_months = int(value["clv_horizon_months"].iloc[0]) if len(value) else 12
+    rate = ANNUAL_DISCOUNT_RATE
+    buyers = value[value["purchase_frequency"].notna()]
+    if "clv_bgnbd" in versions and len(buyers):
+        bg, gg = _bg_models(versions["clv_bgnbd"])
+        horizon_periods = horizon_months * DAYS_PER_MONTH / PERIOD_DAYS
+        X = pd.DataFrame(
+            {
+                "frequency": buyers["purchase_frequency"],
+                "recency": buyers["purchase_recency_weeks"],
+                "T": buyers["customer_age_weeks"],
+                "monetary_value": buyers["average_order_value"],
+            }
+        ).astype(float)
         baseline = X.median()
         baseline["frequency"] = float(np.round(baseline["frequency"]))
         fn = cl.clv_value_fn(bg, gg, horizon_periods, PERIOD_DAYS, rate)
@@ -781,42 +787,40 @@ def explanations(
             versions["clv_bgnbd"]["model_version"],
             top,
         )
-    if "subscription" in context:
-        km, horizon, rate = context["subscription"]
-        v = value.to_pandas()
-        subs = v[v["contract_type"] == "subscription"].set_index("customer_id")
-        if len(subs):
-            X = pd.DataFrame(
-                {
-                    "monthly_amount": subs["subscription_monthly_amount_usd"],
-                    "tenure_months": subs["subscription_tenure_months"],
-                    "relative_risk": subs["churn_relative_risk"],
-                }
-            ).astype(float)
+    subs = value[(value["contract_type"] == "subscription") & value["subscription_clv"].notna()]
+    if "clv_subscription" in versions and len(subs):
+        km = pd.DataFrame(json.loads(versions["clv_subscription"]["model_text"]))
+        X = pd.DataFrame(
+            {
+                "monthly_amount": subs["subscription_monthly_amount_usd"],
+                "tenure_months": subs["subscription_tenure_months"],
+                "relative_risk": subs["churn_relative_risk"],
+            }
+        ).astype(float)
 
-            def fn(frame: pd.DataFrame) -> np.ndarray:
-                return cl.subscription_expected_remaining_value(
-                    frame["tenure_months"].to_numpy(),
-                    frame["monthly_amount"].to_numpy(),
-                    km,
-                    relative_risk=frame["relative_risk"].to_numpy(),
-                    horizon_months=horizon,
-                    annual_discount_rate=rate,
-                )["expected_remaining_value"].to_numpy()
+        def fn(frame: pd.DataFrame) -> np.ndarray:
+            return cl.subscription_expected_remaining_value(
+                frame["tenure_months"].to_numpy(),
+                frame["monthly_amount"].to_numpy(),
+                km,
+                relative_risk=frame["relative_risk"].to_numpy(),
+                horizon_months=horizon_months,
+                annual_discount_rate=rate,
+            )["expected_remaining_value"].to_numpy()
 
-            baseline = X.median()
-            shap = cl.clv_shapley(fn, X, baseline)
-            base_value = float(fn(baseline.to_frame().T)[0])
-            tables += _top_rows(
-                shap,
-                np.asarray(X.index, dtype=object),
-                score_date,
-                "subscription_value",
-                "currency",
-                VALUE_DRIVER_LABELS,
-                np.full(len(X), base_value),
-                fn(X),
-                versions["clv_subscription"]["model_version"],
-                top,
-            )
+        baseline = X.median()
+        shap = cl.clv_shapley(fn, X, baseline)
+        base_value = float(fn(baseline.to_frame().T)[0])
+        tables += _top_rows(
+            shap,
+            np.asarray(X.index, dtype=object),
+            score_date,
+            "subscription_value",
+            "currency",
+            VALUE_DRIVER_LABELS,
+            np.full(len(X), base_value),
+            fn(X),
+            versions["clv_subscription"]["model_version"],
+            top,
+        )
     return pa.concat_tables(tables) if tables else EXPLANATION_SCHEMA.empty_table()
