@@ -131,7 +131,7 @@ def gate(landing: Path = LANDING) -> None:
 def build(select: list[str] = typer.Option(None, "--select", "-s", help="dbt selection.")) -> None:
     """Only run `dbt build` on the working database (no gate, no publish)."""
     from empathy.dbt import DbtFailed
-    from empathy.pipeline import build_step
+    from empathy.pipeline import build_step, print_mart_status
 
     settings = load_settings()
     try:
@@ -139,6 +139,7 @@ def build(select: list[str] = typer.Option(None, "--select", "-s", help="dbt sel
     except DbtFailed as exc:
         _fail(exc)
     console.print(f"{result.count('model', 'success')} models, {result.count('test', 'pass')} tests passed")
+    print_mart_status(result.marts, console)
 
 
 @app.command()

@@ -28,6 +28,7 @@ class DbtResult:
     statuses: Counter = field(default_factory=Counter)  # (resource_type, status) -> n
     failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    marts: list = field(default_factory=list)  # empathy.mart_status.MartStatus rows after a successful build
 
     @property
     def ok(self) -> bool:
@@ -49,8 +50,11 @@ def dbt_executable() -> str:
     return found
 
 
-def run_dbt(settings: Settings, args: list[str], progress=None) -> DbtResult:
-    """Run `dbt <args>` in the project; `progress(done, total, label)` is called per finished node."""
+def run_dbt(settings: Settings, args: list[str], progress=None, env: dict[str, str] | None = None) -> DbtResult:
+    """Run `dbt <args>` in the project; `progress(done, total, label)` is called per finished node.
+
+    `env` adds variables to the child's environment (the pipeline's run id, which audit.model_status records).
+    """
     import time
 
     cmd = [
@@ -71,7 +75,7 @@ def run_dbt(settings: Settings, args: list[str], progress=None) -> DbtResult:
     with subprocess.Popen(
         cmd,
         cwd=settings.project_dir,
-        env=settings.env(),
+        env={**settings.env(), **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

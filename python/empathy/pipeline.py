@@ -83,7 +83,11 @@ def ingest_step(settings: Settings, console: Console, run_id: str | None = None)
     return report
 
 
-def build_step(settings: Settings, console: Console, select: list[str] | None = None) -> DbtResult:
+def build_step(
+    settings: Settings, console: Console, select: list[str] | None = None, run_id: str | None = None
+) -> DbtResult:
+    """dbt build with a progress bar, then the status of every mart (audit.mart_status, kept on the result)."""
+    run_id = run_id or new_run_id()
     args = ["build"]
     console.print(f"dbt build: starting in {settings.project_dir} (artefacts in {settings.dbt_target})")
     if select:
@@ -97,7 +101,9 @@ def build_step(settings: Settings, console: Console, select: list[str] | None = 
         def cb(done: int, total: int, label: str) -> None:
             bar.update(task, completed=done, total=total or None, label=label)
 
-        result = run_dbt(settings, args, progress=cb)
+        result = run_dbt(settings, args, progress=cb, env={"EMPATHY_RUN_ID": run_id})
+    if result.ok:
+        result.marts = record_mart_status(settings, run_id)
     if not result.ok:
         lines = "\n  ".join(result.failures[:20]) or "(no message; see logs/dbt.log)"
         raise DbtFailed(
@@ -105,6 +111,38 @@ def build_step(settings: Settings, console: Console, select: list[str] | None = 
             f"version stays in place.\n  {lines}\nFix the model or data named above and re-run `empathy run`."
         )
     return result
+
+
+def record_mart_status(settings: Settings, run_id: str) -> list:
+    """Write audit.mart_status for this run (rows, status, reason of every mart) and return it."""
+    from empathy.mart_status import load_manifest, mart_report, write_mart_report
+
+    con = connect_warehouse(settings.warehouse)
+    try:
+        report = mart_report(con, load_manifest(settings.dbt_target))
+        write_mart_report(con, report, run_id)
+    finally:
+        con.close()
+    return report
+
+
+def print_mart_status(report: list, console: Console) -> None:
+    """The table every run ends with: each mart's rows, status and, where it is not plainly ok, why."""
+    if not report:
+        return
+    t = Table(title="marts: rows, status and why (audit.mart_status; model details in audit.model_status)")
+    for col in ("mart", "rows", "status", "reason"):
+        t.add_column(col, justify="right" if col == "rows" else "left", overflow="fold")
+    style = {"ok": "green", "degraded": "yellow", "skipped": "red"}
+    for m in report:
+        t.add_row(m.model, f"{m.rows:,}", f"[{style.get(m.status, 'white')}]{m.status}[/]", m.reason or "")
+    console.print(t)
+    bad = [m for m in report if m.status != "ok"]
+    if bad:
+        console.print(
+            f"{len(bad)} of {len(report)} marts are not fully built: each reason above says what was missing; "
+            '`empathy query "select * from audit.model_status"` has the counts and what data would fix it'
+        )
 
 
 def run(settings: Settings, console: Console | None = None, do_publish: bool = True) -> RunSummary:
@@ -130,7 +168,7 @@ def run(settings: Settings, console: Console | None = None, do_publish: bool = T
 
         t = time.monotonic()
         try:
-            summary.dbt = build_step(settings, console)
+            summary.dbt = build_step(settings, console, run_id=run_id)
         except DbtFailed as exc:
             _record_run(settings, run_id, started, "dbt_failed", str(exc))
             raise
@@ -188,6 +226,8 @@ def print_summary(settings: Settings, summary: RunSummary, console: Console) -> 
             f"{d.count('test', 'pass')} tests passed, {d.count('test', 'warn')} warned "
             f"in {d.seconds:.0f}s"
         )
+    if summary.dbt and summary.dbt.marts:
+        print_mart_status(summary.dbt.marts, console)
     if summary.published:
         p = summary.published
         console.print(

@@ -10,11 +10,15 @@ that SQL with the Python scores. See empathy.predict.warehouse.train_registry.
 
 def model(dbt, session):
     dbt.config(materialized="incremental", incremental_strategy="append", on_schema_change="fail")
+    from empathy import status
     from empathy.predict import warehouse
 
     con = warehouse.backend(session)
     existing = warehouse.as_table(con, dbt.this) if dbt.is_incremental else None
-    return warehouse.train_registry(
+    return status.recorded(
+        session,
+        "int_model_registry",
+        warehouse.train_registry,
         warehouse.as_table(con, dbt.ref("int_customer_snapshots")),
         warehouse.as_table(con, dbt.ref("int_customer_snapshot_outcomes")),
         warehouse.as_table(con, dbt.ref("int_churn_horizon")),

@@ -13,6 +13,7 @@ def model(dbt, session):
         incremental_strategy="delete+insert",
         on_schema_change="fail",
     )
+    from empathy import status
     from empathy.state import warehouse
 
     con = warehouse.backend(session)
@@ -20,7 +21,10 @@ def model(dbt, session):
     labels = warehouse.as_table(con, dbt.ref("int_customer_day_labels"))
     invitations = warehouse.as_table(con, dbt.ref("int_survey_invitations"))
     existing = warehouse.as_table(con, dbt.this) if dbt.is_incremental else None
-    return warehouse.score_states(
+    return status.recorded(
+        session,
+        "int_customer_states__scored",
+        warehouse.score_states,
         days,
         labels,
         invitations,

@@ -12,10 +12,13 @@ def model(dbt, session):
         incremental_strategy="delete+insert",
         on_schema_change="append_new_columns",
     )
+    from empathy import status
     from empathy.text import warehouse
     from empathy.text.model import load_model
 
     con = warehouse.backend(session)
     interactions = warehouse.as_table(con, dbt.ref("fct_interactions"))
     cache = warehouse.as_table(con, dbt.this) if dbt.is_incremental else None
-    return warehouse.update_scoring_cache(interactions, cache, load_model())
+    return status.recorded(
+        session, "int_text_signals__scored", warehouse.update_scoring_cache, interactions, cache, load_model()
+    )

@@ -1,3 +1,5 @@
+{{ config(meta={"status_from": ["int_model_registry"]}) }}
+
 {#-
     One row per trained model version (churn, next action, order value,
     subscription value): when it was trained, on which snapshots, with which

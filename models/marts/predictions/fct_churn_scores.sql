@@ -1,5 +1,6 @@
 {{
     config(
+        meta={"status_from": ["int_model_registry.churn"]},
         materialized='incremental',
         unique_key='churn_score_id',
         incremental_strategy='delete+insert',
@@ -110,7 +111,7 @@ final as (
                 or ranked.churn_risk_percentile >= 0.9
                 then 'high'
             when ranked.churn_probability >= ranked.base_rate then 'medium'
-            else 'low'
+            when ranked.churn_probability is not null then 'low'
         end as churn_risk_band,
         ranked.is_reachable,
         ranked.is_responsive,

@@ -6,10 +6,14 @@ See empathy.predict.warehouse.clv.
 
 def model(dbt, session):
     dbt.config(materialized="table")
+    from empathy import status
     from empathy.predict import warehouse
 
     con = warehouse.backend(session)
-    return warehouse.clv(
+    return status.recorded(
+        session,
+        "fct_clv",
+        warehouse.clv,
         warehouse.as_table(con, dbt.ref("int_model_registry")),
         warehouse.as_table(con, dbt.ref("int_customer_snapshots")),
         warehouse.as_table(con, dbt.ref("stg_commerce__orders")),

@@ -12,11 +12,15 @@ def model(dbt, session):
         unique_key="backtest_row_id",
         on_schema_change="fail",
     )
+    from empathy import status
     from empathy.predict import warehouse
 
     con = warehouse.backend(session)
     existing = warehouse.as_table(con, dbt.this) if dbt.is_incremental else None
-    return warehouse.backtests(
+    return status.recorded(
+        session,
+        "fct_model_backtests",
+        warehouse.backtests,
         warehouse.as_table(con, dbt.ref("int_model_registry")),
         warehouse.as_table(con, dbt.ref("int_customer_snapshots")),
         warehouse.as_table(con, dbt.ref("int_customer_snapshot_outcomes")),

@@ -1,3 +1,5 @@
+{{ config(meta={"status_from": ["int_next_action_probabilities", "int_model_registry.churn"]}) }}
+
 {#-
     One row per eligible customer on the scoring date: the probabilities of
     the next action (int_next_action_probabilities), upsell readiness and the

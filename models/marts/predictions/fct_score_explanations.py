@@ -7,10 +7,14 @@ empathy.predict.warehouse.explanations.
 
 def model(dbt, session):
     dbt.config(materialized="table")
+    from empathy import status
     from empathy.predict import warehouse
 
     con = warehouse.backend(session)
-    return warehouse.explanations(
+    return status.recorded(
+        session,
+        "fct_score_explanations",
+        warehouse.explanations,
         warehouse.as_table(con, dbt.ref("int_model_registry")),
         warehouse.as_table(con, dbt.ref("int_customer_snapshots")),
         warehouse.as_table(con, dbt.ref("fct_clv")),

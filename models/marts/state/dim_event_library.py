@@ -6,10 +6,14 @@ Exposed customer-days against matched unexposed ones (empathy.state.effects), fr
 
 def model(dbt, session):
     dbt.config(materialized="table")
+    from empathy import status
     from empathy.state import warehouse
 
     con = warehouse.backend(session)
-    return warehouse.event_library(
+    return status.recorded(
+        session,
+        "dim_event_library",
+        warehouse.event_library,
         warehouse.as_table(con, dbt.ref("int_customer_events")),
         warehouse.as_table(con, dbt.ref("int_customer_day_labels")),
         warehouse.as_table(con, dbt.ref("int_customer_days")),

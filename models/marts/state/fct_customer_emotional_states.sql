@@ -1,3 +1,5 @@
+{{ config(meta={"status_from": ["int_customer_states__scored.state"]}) }}
+
 {#-
     The emotional-state history: one row per customer-day of int_customer_days
     (eventful days, the day before each survey or review, the latest day),
@@ -46,7 +48,7 @@ final as (
             when scored.empathy_score < 45 then 'uneasy'
             when scored.empathy_score <= 60 then 'neutral'
             when scored.empathy_score <= 75 then 'content'
-            else 'delighted'
+            when scored.empathy_score is not null then 'delighted'
         end as empathy_band,
         scored.driver_1_label as top_driver,
         scored.driver_1_points as top_driver_points,

@@ -1,3 +1,5 @@
+{{ config(meta={"status_from": ["int_customer_states__scored.state"]}) }}
+
 {#-
     Segment-days whose share of unhappy customers (Empathy Score below 45 on
     an eventful day) spikes against the segment's own baseline: the 28 days

@@ -1,3 +1,5 @@
+{{ config(meta={"status_from": ["int_customer_states__scored.state"]}) }}
+
 {#-
     How customers feel along their journey: estimated states of eventful
     customer-days grouped by lifecycle stage, the journey stage of the day

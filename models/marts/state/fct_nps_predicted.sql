@@ -1,3 +1,8 @@
+{{ config(meta={"status_from": [
+    "int_customer_states__scored.state",
+    "int_customer_states__scored.nps"
+]}) }}
+
 {#-
     Predicted NPS for every customer on their latest day, responders and
     non-responders side by side: the models learn from answers reweighted by
@@ -72,7 +77,7 @@ final as (
         case
             when states.predicted_nps_score >= 9 then 'promoter'
             when states.predicted_nps_score >= 7 then 'passive'
-            else 'detractor'
+            when states.predicted_nps_score is not null then 'detractor'
         end as predicted_nps_group,
         states.response_propensity,
         coalesce(nps_answers.nps_answers, 0) > 0 as has_responded,

@@ -1,3 +1,5 @@
+{{ config(meta={"status_from": ["int_customer_states__scored.state"]}) }}
+
 {#-
     Why a customer-day's Empathy Score is what it is: its top drivers as rows
     (rank 1 = the largest absolute contribution), in Empathy Score points

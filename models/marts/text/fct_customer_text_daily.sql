@@ -1,3 +1,5 @@
+{{ config(meta={"status_from": ["int_text_signals__scored.text_scoring"]}) }}
+
 {#- The seven emotions of the text model (python/empathy/text/schema.py EMOTIONS). -#}
 {%- set emotions = ['joy', 'sadness', 'anger', 'fear', 'surprise', 'disgust', 'neutral'] -%}
 

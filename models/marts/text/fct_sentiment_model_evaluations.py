@@ -8,10 +8,18 @@ empathy.text.domain and empathy.text.warehouse.
 
 def model(dbt, session):
     dbt.config(materialized="table")
+    from empathy import status
     from empathy.text import warehouse
     from empathy.text.model import load_model
 
     con = warehouse.backend(session)
     interactions = warehouse.as_table(con, dbt.ref("fct_interactions"))
     cache = warehouse.as_table(con, dbt.ref("int_text_signals__scored"))
-    return warehouse.sentiment_model_evaluations(interactions, cache, load_model().version)
+    return status.recorded(
+        session,
+        "fct_sentiment_model_evaluations",
+        warehouse.sentiment_model_evaluations,
+        interactions,
+        cache,
+        load_model().version,
+    )

@@ -8,6 +8,7 @@ sentiment replaces the generic sentiment, which stays in generic_sentiment_*; se
 
 def model(dbt, session):
     dbt.config(materialized="table")
+    from empathy import status
     from empathy.text import warehouse
     from empathy.text.model import load_model
 
@@ -15,4 +16,6 @@ def model(dbt, session):
     interactions = warehouse.as_table(con, dbt.ref("fct_interactions"))
     cache = warehouse.as_table(con, dbt.ref("int_text_signals__scored"))
     evaluations = warehouse.as_table(con, dbt.ref("fct_sentiment_model_evaluations"))
-    return warehouse.text_signals(interactions, cache, load_model().version, evaluations)
+    return status.recorded(
+        session, "fct_text_signals", warehouse.text_signals, interactions, cache, load_model().version, evaluations
+    )

@@ -8,10 +8,19 @@ empathy.text.warehouse.text_themes.
 
 def model(dbt, session):
     dbt.config(materialized="table")
+    from empathy import status
     from empathy.text import warehouse
     from empathy.text.model import load_model
 
     con = warehouse.backend(session)
     interactions = warehouse.as_table(con, dbt.ref("fct_interactions"))
     text_signals = warehouse.as_table(con, dbt.ref("fct_text_signals"))
-    return warehouse.text_themes(interactions, text_signals, load_model(), as_of_date=dbt.config.meta_get("as_of_date"))
+    return status.recorded(
+        session,
+        "rpt_text_themes",
+        warehouse.text_themes,
+        interactions,
+        text_signals,
+        load_model(),
+        as_of_date=dbt.config.meta_get("as_of_date"),
+    )

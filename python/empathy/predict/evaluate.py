@@ -35,8 +35,26 @@ class Row:
     section: str
     metric: str
     n: int
-    value: float
+    value: float | None
     reference: str = ""
+
+
+def not_computed(section: str, why: str) -> Row:
+    """A figure this warehouse cannot give, and why (printed as a dash with the reason)."""
+    return Row(section, "not computed", 0, None, why)
+
+
+def _status_reason(con: duckdb.DuckDBPyConnection, model: str, component: str) -> str:
+    """The newest reason audit.model_status holds for a model's component, or ''."""
+    try:
+        row = con.execute(
+            "select status, reason from audit.model_status where model = ? and component = ?"
+            " order by recorded_at desc limit 1",
+            [model, component],
+        ).fetchone()
+    except duckdb.Error:
+        return ""
+    return f"{row[0]}: {row[1]}" if row else ""
 
 
 def _mean(frame: pd.DataFrame, model: str, metric: str) -> tuple[float, int]:
@@ -121,17 +139,23 @@ def _demo_clv_rows(con: duckdb.DuckDBPyConnection, holdout_days: int = 90) -> li
         " where o.customer_id is not null and o.order_status != 'cancelled'"
     ).df()
     if tx.empty:
-        return []
+        return [not_computed("value: BG/NBD on this warehouse", "no orders in this warehouse")]
     tx["amount"] = tx["amount"].fillna(0.0)
     end = tx["date"].max().normalize()
     cut = end - pd.Timedelta(days=holdout_days)
+    section = "value: BG/NBD on this warehouse"
+    if not (tx["date"] < cut).any():
+        return [not_computed(section, f"no orders before the last {holdout_days} days to fit on")]
     summary = cl.rfm_summary(tx, "customer_id", "date", "amount", cut, observation_end=end, period_days=7.0)
+    repeat = int((summary["frequency"] > 0).sum())
+    if repeat < 50:
+        return [not_computed(section, f"{repeat} customers bought again before the holdout (need 50 to fit BG/NBD)")]
     bg = cl.fit_bgnbd(summary["frequency"], summary["recency"], summary["T"])
     predicted = cl.bgnbd_conditional_expected_purchases(
         bg, holdout_days / 7.0, summary["frequency"], summary["recency"], summary["T"]
     )
     actual = summary["frequency_holdout"].to_numpy(dtype=float)
-    corr = float(np.corrcoef(predicted, actual)[0, 1])
+    corr = float(np.corrcoef(predicted, actual)[0, 1]) if np.std(actual) > 0 and np.std(predicted) > 0 else None
     return [
         Row(
             "value: BG/NBD on this warehouse",
@@ -147,15 +171,21 @@ def _demo_clv_rows(con: duckdb.DuckDBPyConnection, holdout_days: int = 90) -> li
             float(np.mean(np.abs(predicted - actual))),
             f"{np.mean(np.abs(actual - actual.mean())):.3f} predicting the mean",
         ),
-        Row("value: BG/NBD on this warehouse", "per-customer correlation predicted vs actual", len(summary), corr),
+        Row(
+            "value: BG/NBD on this warehouse",
+            "per-customer correlation predicted vs actual",
+            len(summary),
+            corr,
+            "" if corr is not None else "not computed: no variation in the holdout purchases",
+        ),
     ]
 
 
 def _cdnow_rows(path: Path | None) -> list[Row]:
     try:
         report = cl.cdnow_report(path)
-    except FileNotFoundError:
-        return []
+    except FileNotFoundError as exc:
+        return [not_computed("value: CDNOW, 39-week calibration", f"the CDNOW sample is not here ({exc})")]
     rows = []
     n = int(report["data"]["customers"])
     for item in report["bgnbd"]["parameters"] + report["gamma_gamma"]["parameters"]:
@@ -311,16 +341,25 @@ def evaluate_models(
         rows: list[Row] = []
         churn = versions.get("churn")
         if churn is None:
-            raise ValueError("no churn model in int_model_registry (too little history?); see the dbt log")
-        say("backtests")
-        rows += _backtest_rows(con, churn["model_version"])
-        say("SQL parity")
-        rows += _parity_rows(con, churn)
+            why = _status_reason(con, "int_model_registry", "churn") or "no churn version in int_model_registry"
+            rows.append(not_computed("churn backtest, SQL parity, demo truth", f"no churn model ({why})"))
+        else:
+            say("backtests")
+            rows += _backtest_rows(con, churn["model_version"]) or [
+                not_computed(
+                    "churn backtest",
+                    _status_reason(con, "fct_model_backtests", "churn_backtest") or "no backtest rows for this version",
+                )
+            ]
+            say("SQL parity")
+            rows += _parity_rows(con, churn) or [
+                not_computed("scores as SQL", "fct_churn_scores has no row scored by the current churn version")
+            ]
         say("value on this warehouse")
         rows += _demo_clv_rows(con)
         say("value on CDNOW")
         rows += _cdnow_rows(cdnow)
-        if truth is not None and (truth / "churn.parquet").exists():
+        if churn is not None and truth is not None and (truth / "churn.parquet").exists():
             rows += _truth_rows(con, truth, churn, origins, min_history_days, say)
         return rows
     finally:
@@ -330,6 +369,9 @@ def evaluate_models(
 def to_markdown(rows: list[Row]) -> str:
     lines = ["| data | metric | n | value | reference |", "|---|---|---:|---:|---|"]
     for r in rows:
-        value = f"{r.value:.3e}" if 0 < abs(r.value) < 1e-3 else f"{r.value:,.3f}"
+        if r.value is None or not np.isfinite(r.value):
+            value = "—"
+        else:
+            value = f"{r.value:.3e}" if 0 < abs(r.value) < 1e-3 else f"{r.value:,.3f}"
         lines.append(f"| {r.section} | {r.metric} | {r.n:,} | {value} | {r.reference} |")
     return "\n".join(lines) + "\n"

@@ -25,6 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from empathy import status
 from empathy.predict import backtest as bt
 from empathy.predict import churn as ch
 from empathy.predict import clv as cl
@@ -195,7 +196,8 @@ def _churn_version(
                 "calibration_slice_base_rate": float(y_cal.mean()) if len(y_cal) else None,
                 "top_features_by_gain": [{"feature": k, "gain": round(v, 3)} for k, v in top],
                 "labels_complete_through": str(data_end),
-                "note": "quality figures are in fct_model_backtests (rolling-origin, out of time)",
+                "note": "out-of-time quality figures: fct_model_backtests; whether the backtest ran and why not: "
+                "audit.model_status (model fct_model_backtests)",
             }
         ),
         "calibration_a": model.calibration[0],
@@ -304,9 +306,33 @@ def _clv_versions(
                     "retrain_reason": reason,
                 }
             )
+            status.report("clv_bgnbd", "ok", f"fitted on {len(summary):,} buyers", counts={"buyers": len(summary)})
         else:
-            _log(f"clv_bgnbd: {len(repeat)} repeat customers (need 50); no order-value model this build")
+            status.report(
+                "clv_bgnbd",
+                "skipped",
+                f"{len(repeat):,} customers bought more than once (need 50 to fit BG/NBD + Gamma-Gamma); "
+                "no order-value model, order value is null",
+                counts={"buyers": len(summary), "repeat_buyers": len(repeat)},
+                fix="order history with at least 50 repeat customers",
+            )
+    elif tx["customer_id"].nunique() > 0:
+        status.report(
+            "clv_bgnbd",
+            "skipped",
+            f"{tx['customer_id'].nunique():,} customers with orders (need 100); order value is null",
+            counts={"buyers": int(tx["customer_id"].nunique())},
+            fix="order history of at least 100 customers",
+        )
     durations = subscription_durations(subscriptions, data_end)
+    if 0 < len(durations) < 30:
+        status.report(
+            "clv_subscription",
+            "skipped",
+            f"{len(durations)} subscriptions (need 30 for a survival curve); subscription value is null",
+            counts={"subscriptions": len(durations)},
+            fix="at least 30 subscriptions with start (and, for ended ones, end) dates",
+        )
     if len(durations) >= 30:
         km = cl.kaplan_meier(durations["months"], durations["observed"])
         out.append(
@@ -325,7 +351,72 @@ def _clv_versions(
                 "retrain_reason": reason,
             }
         )
+        status.report(
+            "clv_subscription",
+            "ok" if durations["observed"].sum() > 0 else "degraded",
+            f"Kaplan-Meier on {len(durations):,} subscriptions, {int(durations['observed'].sum()):,} ended"
+            + ("" if durations["observed"].sum() > 0 else ": none ended yet, so every lifetime is censored"),
+            counts={"subscriptions": len(durations), "ended": int(durations["observed"].sum())},
+            fix="" if durations["observed"].sum() > 0 else "history that includes ended subscriptions",
+        )
     return out
+
+
+def _report_kept(current: dict, data_end: date, every: int) -> None:
+    age = (data_end - current["trained_through"]).days
+    status.report(
+        current["model_name"],
+        "ok",
+        f"current version {current['model_version']} kept: trained through {current['trained_through']}, "
+        f"{age} days of new data since (retrains at {every})",
+        counts={"days_since_training": age},
+    )
+
+
+def _report_not_enough(
+    exc: Exception,
+    rows: pa.Table,
+    horizon_days: int,
+    data_end: date,
+    reasons: tuple[str | None, str | None],
+    new: list,
+    done: pa.Table | None,
+) -> None:
+    """Say why churn / next action got no version, with the counts behind it and the data that would help."""
+    labels = rows["is_churned"].to_numpy(zero_copy_only=False).astype(float) if rows.num_rows else np.zeros(0)
+    counts = {
+        "labelled_snapshots": int(rows.num_rows),
+        "snapshot_dates": len(set(rows["snapshot_date"].to_pylist())) if rows.num_rows else 0,
+        "churned": int(labels.sum()),
+        "stayed": int(len(labels) - labels.sum()),
+        "horizon_days": horizon_days,
+    }
+    if counts["labelled_snapshots"] and (counts["churned"] < 10 or counts["stayed"] < 10):
+        fix = (
+            "needs at least 10 customers who churned and 10 who stayed within the horizon in the training "
+            "snapshots: more history (repeat customers, or subscriptions whose start and end are both known)"
+        )
+    else:
+        fix = (
+            f"needs at least 2 snapshot dates whose {horizon_days}-day outcome is complete by {data_end}: "
+            f"about {horizon_days + 28} more days of history, or a shorter churn_horizon_days"
+        )
+    have_version = {r["model_name"] for r in new}
+    for name, reason in zip(("churn", "next_action"), reasons, strict=True):
+        if not reason or name in have_version:
+            continue
+        current = _current(done, name)
+        if current is None:
+            status.report(name, "skipped", f"no version could be trained: {exc}", counts=counts, fix=fix)
+        else:
+            status.report(
+                name,
+                "degraded",
+                f"retraining was due ({reason}) but failed: {exc}; version {current['model_version']} "
+                f"(trained through {current['trained_through']}) still scores",
+                counts=counts,
+                fix=fix,
+            )
 
 
 def train_registry(
@@ -346,7 +437,14 @@ def train_registry(
     horizon_days, _ = _horizon(horizon)
     score = scoring_rows(snapshots)
     if score.num_rows == 0:
-        _log("no eligible customers on the scoring date; no models this build")
+        for name in ("churn", "next_action", "clv"):
+            status.report(
+                name,
+                "skipped",
+                "no eligible customer on the scoring date (the day after the latest data)",
+                counts={"eligible_customers": 0},
+                fix="land customers with at least one interaction (orders, subscriptions, tickets, ...)",
+            )
         return REGISTRY_SCHEMA.empty_table()
     data_end = _scalar_date(pc.max(score["feature_date"]).as_py())
     fingerprint = schema_spec_fingerprint(score.schema)
@@ -354,6 +452,9 @@ def train_registry(
 
     churn_reason = _retrain_reason(_current(done, "churn"), data_end, retrain_every_days, fingerprint)
     next_reason = _retrain_reason(_current(done, "next_action"), data_end, retrain_every_days, fingerprint)
+    for name, reason in (("churn", churn_reason), ("next_action", next_reason)):
+        if reason is None:
+            _report_kept(_current(done, name), data_end, retrain_every_days)
     if churn_reason or next_reason:
         rows = labelled_rows(snapshots, outcomes, min_history_days)
         try:
@@ -363,20 +464,26 @@ def train_registry(
                 row, model = _churn_version(rows, score, window, horizon_days, churn_reason, threads)
                 spec = model.spec
                 new.append(row)
-                _log(
-                    f"churn: trained on {row['n_train']} snapshots, calibrated on {window.calibration_date}, "
-                    f"SQL parity {row['sql_parity_max_abs_diff']:.2e} over {score.num_rows} rows"
+                status.report(
+                    "churn",
+                    "ok",
+                    f"trained ({churn_reason}) on {row['n_train']:,} snapshots, calibrated on "
+                    f"{window.calibration_date}; SQL parity {row['sql_parity_max_abs_diff']:.1e}",
+                    counts={"n_train": row["n_train"], "n_calibration": row["n_calibration"], "scored": score.num_rows},
                 )
             if next_reason:
                 spec = spec or ch.infer_spec(rows.drop_columns(["is_churned", "next_action"]))
                 new.append(_next_action_version(rows, window, spec, next_reason, threads))
+                status.report("next_action", "ok", f"trained ({next_reason})", counts={"n_train": new[-1]["n_train"]})
         except ch.NotEnoughHistory as exc:
-            _log(f"churn/next action: {exc}; no new version this build")
+            _report_not_enough(exc, rows, horizon_days, data_end, (churn_reason, next_reason), new, done)
     clv_reason = _retrain_reason(
         _current(done, "clv_bgnbd") or _current(done, "clv_subscription"), data_end, retrain_every_days, None
     )
     if clv_reason:
         new.extend(_clv_versions(orders, rates, subscriptions, data_end, clv_reason))
+    else:
+        status.report("clv", "ok", "current value model versions kept (not due for retraining)")
 
     taken = set(done["model_version"].to_pylist()) if done is not None else set()
     numbers = {}
@@ -451,7 +558,16 @@ def backtests(
         else set()
     )
     todo = [v for v in versions if v["model_version"] not in seen]
+    if not versions:
+        status.report(
+            "churn_backtest",
+            "skipped",
+            "no churn model version to backtest (see int_model_registry's status for why)",
+            fix="the data the churn model needs (see the churn row of audit.model_status)",
+        )
+        return bt.BACKTEST_SCHEMA.empty_table()
     if not todo:
+        status.report("churn_backtest", "ok", "every churn version is backtested already")
         return bt.BACKTEST_SCHEMA.empty_table()
     rows = labelled_rows(snapshots, outcomes, min_history_days)
     tables = []
@@ -469,7 +585,35 @@ def backtests(
                 progress=_log,
             )
         )
-    return pa.concat_tables(tables)
+    return _report_backtests(pa.concat_tables(tables), [v["model_version"] for v in todo], origins)
+
+
+def _report_backtests(table: pa.Table, versions: list[str], origins: int) -> pa.Table:
+    """Keep the finite figures; say how many origins ran and which figures could not be computed."""
+    finite = pc.is_finite(table["value"])
+    dropped = table.filter(pc.invert(finite))
+    table = table.filter(finite)
+    ran = sorted({str(d) for d in table["origin_date"].to_pylist()})
+    counts = {"versions": versions, "origins_asked": origins, "origins_run": len(ran), "figures": table.num_rows}
+    if dropped.num_rows:
+        counts["figures_not_computable"] = sorted(set(dropped["metric"].to_pylist()))
+    if not ran:
+        status.report(
+            "churn_backtest",
+            "skipped",
+            f"none of the last {origins} labelled snapshot dates had enough earlier history (two labelled snapshot "
+            "dates before it, with churners and stayers) to train a model as of that date",
+            counts=counts,
+            fix="more history: backtests need the churn horizon plus about 6 weeks of labelled snapshots per origin",
+        )
+    elif len(ran) < origins or dropped.num_rows:
+        what = f"{len(ran)} of {origins} origins could be backtested ({', '.join(ran)})"
+        if dropped.num_rows:
+            what += f"; {dropped.num_rows} figures had no value (e.g. AUC with one class at an origin) and are left out"
+        status.report("churn_backtest", "degraded", what, counts=counts, fix="more labelled history")
+    else:
+        status.report("churn_backtest", "ok", f"{len(ran)} origins: {', '.join(ran)}", counts=counts)
+    return table
 
 
 # -- value ---------------------------------------------------------------------------------------------------------
@@ -535,6 +679,7 @@ def clv(
         )
     ).to_pandas()
     if snap.empty:
+        status.report("clv", "skipped", "no customer on the scoring date", fix="land customers and their orders")
         return CLV_SCHEMA.empty_table()
     score_date = snap["snapshot_date"].iloc[0]
     data_end = snap["feature_date"].max()
@@ -603,14 +748,41 @@ def clv(
         out.loc[subs.index, "expected_remaining_months"] = value["expected_remaining_months"].to_numpy()
         out.loc[subs.index, "subscription_clv"] = value["expected_remaining_value"].to_numpy()
         used.append(sub_version["model_version"])
-    out["clv"] = out["order_value_clv"].fillna(0.0) + out["subscription_clv"].fillna(0.0)
+    valued = out["order_value_clv"].notna() | out["subscription_clv"].notna()
+    # A customer no value model covers has an unknown value (null), not a value of 0.
+    out["clv"] = (out["order_value_clv"].fillna(0.0) + out["subscription_clv"].fillna(0.0)).where(valued)
     out["clv_horizon_months"] = horizon_months
     q80, q50 = out["clv"].quantile(0.8), out["clv"].quantile(0.5)
     out["value_segment"] = np.where(out["clv"] >= q80, "high", np.where(out["clv"] >= q50, "medium", "low"))
     out.loc[out["clv"] <= 0, "value_segment"] = "none"
+    out.loc[~valued, "value_segment"] = None
     out["model_version"] = ",".join(used) if used else None
+    _report_clv(int(valued.sum()), len(out), used)
     table = pa.Table.from_pandas(out.reset_index(drop=True)[CLV_SCHEMA.names], schema=CLV_SCHEMA, preserve_index=False)
     return table
+
+
+def _report_clv(valued: int, customers: int, used: list[str]) -> None:
+    counts = {"customers": customers, "valued": valued, "model_versions": used}
+    if not used:
+        status.report(
+            "clv",
+            "skipped",
+            "no lifetime-value model version (see the clv_bgnbd / clv_subscription rows of int_model_registry's "
+            "status); clv is null for every customer",
+            counts=counts,
+            fix="order history with repeat customers, or subscriptions with start and end dates",
+        )
+    elif valued < customers:
+        status.report(
+            "clv",
+            "degraded",
+            f"{customers - valued:,} of {customers:,} customers have no value model that covers them (clv is null)",
+            counts=counts,
+            fix="orders for buyers, or subscriptions for subscribers, of those customers",
+        )
+    else:
+        status.report("clv", "ok", f"{valued:,} customers valued", counts=counts)
 
 
 # -- next action ---------------------------------------------------------------------------------------------------
@@ -630,6 +802,15 @@ def next_action_probabilities(registry: ir.Table, snapshots: ir.Table) -> pa.Tab
     version = current_versions(registry).get("next_action")
     rows = scoring_rows(snapshots)
     if version is None or rows.num_rows == 0:
+        status.report(
+            "next_action",
+            "skipped",
+            "no next-action model version (see int_model_registry's status)"
+            if version is None
+            else "no eligible customer on the scoring date",
+            counts={"eligible_customers": rows.num_rows},
+            fix="the history the churn and next-action models need (see the next_action row of int_model_registry)",
+        )
         return NEXT_ACTION_SCHEMA.empty_table()
     model = load_next_action(version)
     proba = ch.next_action_probabilities(model, rows)
@@ -737,6 +918,7 @@ def explanations(
     tables: list[pa.Table] = []
     rows = scoring_rows(snapshots)
     if rows.num_rows == 0:
+        status.report("explanations", "skipped", "no eligible customer on the scoring date")
         return EXPLANATION_SCHEMA.empty_table()
     score_date = rows["snapshot_date"][0].as_py()
     if "churn" in versions:
@@ -823,4 +1005,38 @@ def explanations(
             versions["clv_subscription"]["model_version"],
             top,
         )
-    return pa.concat_tables(tables) if tables else EXPLANATION_SCHEMA.empty_table()
+    result = pa.concat_tables(tables) if tables else EXPLANATION_SCHEMA.empty_table()
+    _report_explanations(result, versions)
+    return result
+
+
+def _report_explanations(result: pa.Table, versions: dict) -> None:
+    targets = sorted(set(result["target"].to_pylist()))
+    counts = {"rows": result.num_rows, "targets": targets}
+    missing = [
+        target
+        for target, model in (
+            ("churn", "churn"),
+            ("order_value", "clv_bgnbd"),
+            ("subscription_value", "clv_subscription"),
+        )
+        if model not in versions
+    ]
+    if not targets:
+        status.report(
+            "explanations",
+            "skipped",
+            "no churn or value model version to explain (see int_model_registry's status)",
+            counts=counts,
+            fix="the history the churn and value models need",
+        )
+    elif "churn" in missing:
+        status.report(
+            "explanations",
+            "degraded",
+            "no churn model version: only value drivers are explained",
+            counts=counts,
+            fix="the history the churn model needs (see the churn row of int_model_registry)",
+        )
+    else:
+        status.report("explanations", "ok", f"drivers for {', '.join(targets)}", counts=counts)

@@ -6,7 +6,6 @@ warehouse; Arrow crosses into Python only for the rows the models fit on or scor
 
 from __future__ import annotations
 
-import sys
 from datetime import date, timedelta
 
 import ibis
@@ -15,6 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from empathy import status
 from empathy.state.effects import OUTPUT_SCHEMA as EFFECT_SCHEMA
 from empathy.state.effects import estimate_event_effects
 from empathy.state.model import STATE_SCHEMA, NoLabels, fit_state_models, predict_states
@@ -57,17 +57,81 @@ def score_states(
         )
     rows = _arrow(todo)
     if rows.num_rows == 0:
+        status.report("state", "ok", "no new or recent customer-day to score", counts={"rows": 0})
         return pa.Table.from_pylist([], schema=STATE_SCHEMA)
     try:
         every_day = rows if existing is None else _arrow(days)  # the first build scores every row: read once
         models = fit_state_models(every_day, _arrow(labels), _arrow(invitations), threads=threads)
-    except NoLabels as exc:  # a company with no answers, reviews or texts yet: no states, said in the log
-        print(f"int_customer_states__scored: {exc}; no states this build", file=sys.stderr)
+    except NoLabels as exc:  # a company with no answers, reviews or texts yet: no states, said in audit
+        status.report(
+            "state",
+            "skipped",
+            f"{exc}; no emotional states this build",
+            counts={"customer_days": rows.num_rows},
+            fix="survey answers (NPS/CSAT), reviews with ratings, or customer texts (tickets, chats, reviews)",
+        )
         return pa.Table.from_pylist([], schema=STATE_SCHEMA)
+    report_state_models(models)
     latest = pc.max(rows["state_date"]).as_py()
     since = pa.scalar(latest - timedelta(days=explain_days), pa.date32())
     explain = pc.or_(pc.greater_equal(rows["state_date"], since), rows["is_latest"]).to_numpy(zero_copy_only=False)
     return predict_states(models, rows, explain=explain)
+
+
+def report_state_models(models) -> None:
+    """One status per state model: which were fitted, on how many labels, and which could not be."""
+    labels = models.training.get("labels", {})
+    counts = {"labels": labels, "invitations": models.training.get("invitations", 0)}
+    status.report("valence", "ok", f"fitted on {sum(labels.values()):,} labels", counts=counts)
+    texts = labels.get("text", 0)
+    if models.arousal is None:
+        status.report(
+            "arousal_emotion",
+            "skipped",
+            f"{texts:,} customer-days with scored text (too few to learn arousal and emotions); they are null",
+            counts=counts,
+            fix="customer texts (tickets, chats, messages, reviews)",
+        )
+    elif models.emotion is None:
+        status.report(
+            "arousal_emotion",
+            "degraded",
+            "every text carries the same dominant emotion: arousal is fitted, emotion probabilities are null",
+            counts=counts,
+            fix="more varied customer texts",
+        )
+    else:
+        status.report("arousal_emotion", "ok", f"fitted on {texts:,} text days", counts=counts)
+    nps = labels.get("survey_nps", 0)
+    if models.nps_score is None:
+        status.report(
+            "nps",
+            "skipped",
+            f"{nps:,} NPS answers (too few to learn from): predicted NPS and its groups are null",
+            counts=counts,
+            fix="NPS survey answers (survey_responses with survey_type 'nps')",
+        )
+    elif models.nps_group is None:
+        status.report(
+            "nps",
+            "degraded",
+            "every NPS answer falls in one group: the score is predicted, the group probabilities are null",
+            counts=counts,
+            fix="NPS answers from detractors, passives and promoters",
+        )
+    else:
+        status.report("nps", "ok", f"fitted on {nps:,} NPS answers", counts=counts)
+    if models.propensity is None:
+        status.report(
+            "response_propensity",
+            "degraded",
+            "no survey invitations with both answers and non-answers: survey labels are not reweighted for "
+            "who answers, and response propensity is null",
+            counts=counts,
+            fix="survey_invitations, including the ones nobody answered",
+        )
+    else:
+        status.report("response_propensity", "ok", "fitted", counts=counts)
 
 
 def _population(days: ir.Table) -> pa.Table:
@@ -114,6 +178,12 @@ def event_library(
     latest_row = days.filter(days.is_latest)
     as_of = latest_row.state_date.max().to_pyarrow().as_py()
     if as_of is None:
+        status.report(
+            "event_library",
+            "skipped",
+            "no customer-day history to measure event effects on",
+            fix="land customers and their interactions",
+        )
         return pa.Table.from_pylist([], schema=LIBRARY_SCHEMA)
     said = labels.filter(labels.label_source != "review")
     outcomes = said.select(
@@ -160,4 +230,28 @@ def event_library(
     frame["direction_as_expected"] = np.where(significant, harmful == expected_negative, None)
     frame["event_effect_id"] = frame["event_type"] + ":" + frame["outcome"]
     frame["as_of"] = as_of if isinstance(as_of, date) else pd.Timestamp(as_of).date()
+    _report_library(frame)
     return pa.Table.from_pandas(frame[LIBRARY_SCHEMA.names], schema=LIBRARY_SCHEMA, preserve_index=False)
+
+
+def _report_library(frame) -> None:
+    by_status = {str(k): int(v) for k, v in frame["status"].value_counts().sort_index().items()}
+    measured = by_status.get("ok", 0)
+    counts = {"effects": len(frame), "by_status": by_status}
+    if measured == 0:
+        status.report(
+            "event_library",
+            "skipped",
+            f"no effect of the {len(frame)} event/outcome pairs could be measured (statuses: {by_status})",
+            counts=counts,
+            fix="events (late deliveries, tickets, price changes, ...) and later outcomes (texts, surveys) for them",
+        )
+    elif measured < len(frame):
+        status.report(
+            "event_library",
+            "ok",
+            f"{measured} of {len(frame)} event/outcome effects measured; the others say why in their status column",
+            counts=counts,
+        )
+    else:
+        status.report("event_library", "ok", f"all {measured} effects measured", counts=counts)

@@ -26,6 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from empathy import status
 from empathy.text.schema import SIGNAL_NAMES, SIGNAL_SCHEMA
 
 # Interaction types whose `text` is free text the customer wrote or said (fct_interactions only ever holds the
@@ -162,7 +163,21 @@ def update_scoring_cache(
     scored_at: datetime | None = None,
 ) -> pa.Table:
     """The rows to add to the scoring cache: every distinct customer text not yet scored by `model.version`."""
-    new = texts_to_score(customer_texts(interactions), cache, model.version).to_pyarrow()
+    texts = customer_texts(interactions)
+    new = texts_to_score(texts, cache, model.version).to_pyarrow()
+    if new.num_rows == 0 and cache is None and texts.count().to_pyarrow().as_py() == 0:
+        status.report(
+            "text_scoring",
+            "skipped",
+            "no customer text in the data (ticket messages, chats, call transcripts, survey comments, reviews, "
+            "social mentions): text signals are empty",
+            counts={"texts": 0},
+            fix="land a table with customer text, e.g. ticket_messages or reviews",
+        )
+    else:
+        status.report(
+            "text_scoring", "ok", f"{new.num_rows:,} new distinct texts scored", counts={"new_texts": new.num_rows}
+        )
     return score_new_texts(new, model, scored_at)
 
 
@@ -271,8 +286,30 @@ def sentiment_model_evaluations(
     generic model's version they were compared with."""
     signals = interaction_signals(customer_texts(interactions), cache, model_version)
     evaluations = domain_models(signals, fit, rating_to_label).evaluations()
+    _report_evaluations(evaluations)
     version = pa.array([model_version] * evaluations.num_rows, type=pa.string())
     return evaluations.append_column("generic_model_version", version)
+
+
+def _report_evaluations(evaluations: pa.Table) -> None:
+    if evaluations.num_rows == 0:
+        status.report(
+            "company_sentiment",
+            "skipped",
+            "no text comes with the customer's own rating (reviews with stars, NPS or CSAT answers with a comment): "
+            "the generic text model's sentiment is used everywhere",
+            counts={"languages": 0},
+            fix="reviews with ratings, or survey answers with a comment",
+        )
+        return
+    rows = evaluations.select(["language", "chosen_model"]).to_pylist()
+    chosen = {r["language"]: r["chosen_model"] for r in rows}
+    status.report(
+        "company_sentiment",
+        "ok",
+        "chosen per language: " + ", ".join(f"{k} {v}" for k, v in sorted(chosen.items(), key=lambda kv: str(kv[0]))),
+        counts={"languages": len(chosen)},
+    )
 
 
 def domain_chosen(evaluations: ir.Table | pa.Table | None) -> bool:
@@ -420,6 +457,16 @@ def text_themes(
     themes = themes.append_column("as_of", pa.array([as_of] * n, type=pa.timestamp("us")))
     themes = themes.append_column("model_version", pa.array([model.version] * n, type=pa.string()))
     schema = pa.schema([*found.themes.schema, *[pa.field(c, t) for c, t in THEME_EXTRA_COLUMNS]])
+    if n == 0:
+        status.report(
+            "themes",
+            "skipped",
+            f"{rows.num_rows:,} customer texts before {as_of}: too few to find themes",
+            counts={"texts": rows.num_rows},
+            fix="more customer texts (a few hundred distinct ones)",
+        )
+    else:
+        status.report("themes", "ok", f"{n} themes in {rows.num_rows:,} texts", counts={"texts": rows.num_rows})
     return themes.select(schema.names).cast(schema)
 
 
