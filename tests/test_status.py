@@ -272,3 +272,15 @@ def test_every_mart_carries_the_nan_test(no_surveys_world):
         if n["resource_type"] == "test" and (n.get("test_metadata") or {}).get("name") == "no_nan_or_inf"
     }
     assert marts and marts <= tested, f"marts without the no_nan_or_inf test: {sorted(marts - tested)}"
+
+
+def test_eval_models_says_what_it_cannot_compute_on_this_warehouse(no_surveys_world):
+    from empathy.predict.evaluate import evaluate_models, to_markdown
+
+    settings, _ = no_surveys_world
+    rows = evaluate_models(settings.warehouse, None, cdnow=settings.home / "no-cdnow-here.txt")
+    missing = [r for r in rows if r.value is None]
+    assert any("no churn model" in r.reference and "snapshot(s) with a complete" in r.reference for r in missing)
+    assert any("CDNOW sample is not here" in r.reference for r in missing)
+    table = to_markdown(rows)
+    assert table.count("\n") > 2 and "nan" not in table.lower()
