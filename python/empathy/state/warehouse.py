@@ -82,56 +82,57 @@ def report_state_models(models) -> None:
     """One status per state model: which were fitted, on how many labels, and which could not be."""
     labels = models.training.get("labels", {})
     counts = {"labels": labels, "invitations": models.training.get("invitations", 0)}
+    texts, nps = labels.get("text", 0), labels.get("survey_nps", 0)
     status.report("valence", "ok", f"fitted on {sum(labels.values()):,} labels", counts=counts)
-    texts = labels.get("text", 0)
-    if models.arousal is None:
-        status.report(
-            "arousal_emotion",
-            "skipped",
-            f"{texts:,} customer-days with scored text (too few to learn arousal and emotions); they are null",
-            counts=counts,
-            fix="customer texts (tickets, chats, messages, reviews)",
-        )
-    elif models.emotion is None:
-        status.report(
-            "arousal_emotion",
-            "degraded",
-            "every text carries the same dominant emotion: arousal is fitted, emotion probabilities are null",
-            counts=counts,
-            fix="more varied customer texts",
-        )
-    else:
-        status.report("arousal_emotion", "ok", f"fitted on {texts:,} text days", counts=counts)
-    nps = labels.get("survey_nps", 0)
-    if models.nps_score is None:
-        status.report(
-            "nps",
-            "skipped",
-            f"{nps:,} NPS answers (too few to learn from): predicted NPS and its groups are null",
-            counts=counts,
-            fix="NPS survey answers (survey_responses with survey_type 'nps')",
-        )
-    elif models.nps_group is None:
-        status.report(
-            "nps",
-            "degraded",
-            "every NPS answer falls in one group: the score is predicted, the group probabilities are null",
-            counts=counts,
-            fix="NPS answers from detractors, passives and promoters",
-        )
-    else:
-        status.report("nps", "ok", f"fitted on {nps:,} NPS answers", counts=counts)
-    if models.propensity is None:
-        status.report(
-            "response_propensity",
-            "degraded",
-            "no survey invitations with both answers and non-answers: survey labels are not reweighted for "
-            "who answers, and response propensity is null",
-            counts=counts,
-            fix="survey_invitations, including the ones nobody answered",
-        )
-    else:
-        status.report("response_propensity", "ok", "fitted", counts=counts)
+    # Per component, in order: (the fitted model, the status when it is missing, why, what would fix it); the
+    # first missing model sets the component's status, and with none missing it is ok.
+    rules = {
+        "arousal_emotion": [
+            (
+                models.arousal,
+                "skipped",
+                f"{texts:,} customer-days with scored text (too few to learn arousal and emotions); they are null",
+                "customer texts (tickets, chats, messages, reviews)",
+            ),
+            (
+                models.emotion,
+                "degraded",
+                "every text carries the same dominant emotion: arousal is fitted, emotion probabilities are null",
+                "more varied customer texts",
+            ),
+        ],
+        "nps": [
+            (
+                models.nps_score,
+                "skipped",
+                f"{nps:,} NPS answers (too few to learn from): predicted NPS and its groups are null",
+                "NPS survey answers (survey_responses with survey_type 'nps')",
+            ),
+            (
+                models.nps_group,
+                "degraded",
+                "every NPS answer falls in one group: the score is predicted, the group probabilities are null",
+                "NPS answers from detractors, passives and promoters",
+            ),
+        ],
+        "response_propensity": [
+            (
+                models.propensity,
+                "degraded",
+                "no survey invitations with both answers and non-answers: survey labels "
+                "are not reweighted for who answers, and response propensity is null",
+                "survey_invitations, including the ones nobody answered",
+            ),
+        ],
+    }
+    done = {"arousal_emotion": f"fitted on {texts:,} text days", "nps": f"fitted on {nps:,} NPS answers"}
+    for component, steps in rules.items():
+        failed = next((step for step in steps if step[0] is None), None)
+        if failed is None:
+            status.report(component, "ok", done.get(component, "fitted"), counts=counts)
+        else:
+            _, word, reason, fix = failed
+            status.report(component, word, reason, counts=counts, fix=fix)
 
 
 def _population(days: ir.Table) -> pa.Table:
