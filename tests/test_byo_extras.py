@@ -47,7 +47,9 @@ def _with_customer_extras(table: pa.Table) -> pa.Table:
 
 
 def _with_review_order(table: pa.Table) -> pa.Table:
-    return table.append_column("order_id", pc.binary_join_element_wise("ord-", table["review_id"], ""))
+    table = table.append_column("order_id", pc.binary_join_element_wise("ord-", table["review_id"], ""))
+    # named like a column stg_feedback__reviews makes of its own (from `title`)
+    return table.append_column("review_title", pa.array(["kept"] * table.num_rows))
 
 
 def _with_subscription_channel(table: pa.Table) -> pa.Table:
@@ -132,6 +134,13 @@ def test_extras_reach_their_staging_models(world):
         assert {(model, c) for c in ("phone_service", "senior_citizen", "contact", "loyalty_tier")} <= columns
     orders = _query(settings.warehouse, "select count(*), count(order_id) from staging.stg_feedback__reviews")[0]
     assert orders[0] > 0 and orders[0] == orders[1]
+    # an extra whose name the model uses for its own column is carried under a prefix, not dropped
+    clash = _query(
+        settings.warehouse,
+        "select count(*) from staging.stg_feedback__reviews where extra__review_title = 'kept' "
+        "and review_title is distinct from 'kept'",
+    )[0][0]
+    assert clash == orders[0]
 
 
 def test_source_files_list_the_registered_extras(world, tmp_path):
