@@ -1,69 +1,108 @@
 {#
     Bring-your-own features: the columns a company sent beyond the contract
     (carried through by staging) become candidate features of the churn and
-    next-action models, unless their name matches a rule of the seed
-    `feature_exclusions` (identifiers, personal data, sensitive attributes,
-    outcome leakage).
+    next-action models, unless the screening int_feature_exclusions
+    (audit.feature_exclusions) keeps them out: declared personal data, a rule
+    of the seed `feature_exclusions` on the name, personal data by value
+    (e-mails, phone numbers, names, addresses, IBANs), or a proxy of age or
+    gender (empathy.predict.feature_screening).
 
-    byo_feature_columns(relation, known) returns [{name, kind, feature}] for
+    byo_known_columns(kind) lists the own (contract and derived) columns of
+    the staging models a kind reads: 'customer' (stg_crm__customers and
+    stg_crm__customer_versions) or 'subscription' (stg_commerce__subscriptions
+    and stg_commerce__subscription_versions). Every other column is a
+    candidate.
+
+    byo_candidate_columns(relation, known) returns [{name, kind, dtype}] for
     the columns of `relation` not in `known`: kind 'numeric' (numbers and
     booleans) or 'categorical' (text); dates, timestamps and other types are
-    skipped. `feature` is the output name, `<prefix><name>`. [] at parse time
-    and when the relation does not exist.
+    skipped. [] at parse time and when the relation does not exist.
 
-    byo_excluded_columns(relation, known) returns [{name, category}] for the
-    columns a rule excluded (logged by the models that use them).
-
-    A model calling these needs `-- depends_on: {{ ref('feature_exclusions') }}`.
+    byo_feature_columns(relation, known, prefix, byo_source) returns the
+    candidates the screening keeps, with `feature` = `<prefix><name>`;
+    byo_excluded_columns(relation, known, byo_source) the ones it keeps out,
+    with their reason. A model calling these needs
+    `-- depends_on: {{ ref('int_feature_exclusions') }}`.
 #}
-{% macro _feature_exclusion_rules() -%}
-    {%- set rules = [] -%}
-    {%- if execute -%}
-        {%- set result = run_query(
-            'select name_regex, category from ' ~ ref('feature_exclusions') ~ ' order by category, name_regex'
-        ) -%}
-        {%- for row in result.rows -%}
-            {%- do rules.append({'regex': row[0], 'category': row[1]}) -%}
-        {%- endfor -%}
+{% macro byo_known_columns(kind) -%}
+    {%- if kind == 'customer' -%}
+        {{ return([
+            'customer_version_id', 'customer_id', 'version_number', 'valid_from', 'valid_to', 'created_at',
+            'updated_at', 'email_hash', 'has_email', 'birth_year', 'age_band', 'gender', 'country', 'language',
+            'locale', 'region', 'segment', 'company_name', 'industry', 'company_size', 'acquisition_channel',
+            'loaded_at',
+        ]) }}
+    {%- elif kind == 'subscription' -%}
+        {{ return([
+            'subscription_version_id', 'subscription_id', 'version_number', 'valid_from', 'valid_to',
+            'customer_id', 'plan', 'started_at', 'ended_at', 'updated_at', 'monthly_amount',
+            'previous_monthly_amount', 'price_changed_at', 'last_price_change_amount', 'currency',
+            'subscription_status', 'cancel_reason', 'loaded_at',
+        ]) }}
     {%- endif -%}
-    {{ return(rules) }}
+    {{ exceptions.raise_compiler_error("byo_known_columns: kind must be 'customer' or 'subscription', not " ~ kind) }}
 {%- endmacro %}
 
 
-{% macro _byo_classify(relation, known) -%}
-    {%- set kept = [] -%}
-    {%- set excluded = [] -%}
+{% macro byo_candidate_columns(relation, known) -%}
+    {%- set candidates = [] -%}
     {%- if execute and relation is not string and empathy_relation_exists(relation) -%}
-        {%- set rules = _feature_exclusion_rules() -%}
         {%- set known_lower = known | map('lower') | list -%}
         {%- for column in adapter.get_columns_in_relation(relation) -%}
-            {%- set name = column.name | lower -%}
-            {%- if name not in known_lower -%}
-                {%- set hit = namespace(category=none) -%}
-                {%- for rule in rules -%}
-                    {%- if hit.category is none and modules.re.fullmatch(rule.regex, name) -%}
-                        {%- set hit.category = rule.category -%}
-                    {%- endif -%}
-                {%- endfor -%}
-                {%- set dtype = column.dtype | lower -%}
-                {%- if hit.category is not none -%}
-                    {%- do excluded.append({'name': column.name, 'category': hit.category}) -%}
-                {%- elif column.is_numeric() or column.is_float() or column.is_integer()
+            {%- set dtype = column.dtype | lower -%}
+            {%- if column.name | lower not in known_lower -%}
+                {%- if column.is_numeric() or column.is_float() or column.is_integer()
                     or dtype in ('boolean', 'bool') -%}
-                    {%- do kept.append({'name': column.name, 'kind': 'numeric', 'dtype': dtype}) -%}
+                    {%- do candidates.append({'name': column.name, 'kind': 'numeric', 'dtype': dtype}) -%}
                 {%- elif column.is_string() -%}
-                    {%- do kept.append({'name': column.name, 'kind': 'categorical', 'dtype': dtype}) -%}
+                    {%- do candidates.append({'name': column.name, 'kind': 'categorical', 'dtype': dtype}) -%}
                 {%- endif -%}
             {%- endif -%}
         {%- endfor -%}
     {%- endif -%}
+    {{ return(candidates) }}
+{%- endmacro %}
+
+
+{#- {column name (lower): {decision, reason_category, reason}} of one byo_source, from int_feature_exclusions. -#}
+{% macro _byo_screening(byo_source) -%}
+    {%- set found = {} -%}
+    {%- if execute -%}
+        {%- set result = run_query(
+            'select column_name, decision, reason_category, reason from ' ~ ref('int_feature_exclusions')
+            ~ " where byo_source = '" ~ byo_source ~ "'"
+        ) -%}
+        {%- for row in result.rows -%}
+            {%- do found.update({row[0] | lower: {'decision': row[1], 'category': row[2], 'reason': row[3]}}) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(found) }}
+{%- endmacro %}
+
+
+{% macro _byo_classify(relation, known, byo_source) -%}
+    {%- set kept = [] -%}
+    {%- set excluded = [] -%}
+    {%- set candidates = byo_candidate_columns(relation, known) -%}
+    {%- set screening = _byo_screening(byo_source) if candidates else {} -%}
+    {%- for column in candidates -%}
+        {%- set verdict = screening.get(column.name | lower) -%}
+        {%- if verdict is none -%}
+            {%- do excluded.append({'name': column.name, 'category': 'not_screened',
+                'reason': 'not in int_feature_exclusions: rebuild it'}) -%}
+        {%- elif verdict.decision == 'feature' -%}
+            {%- do kept.append(column) -%}
+        {%- else -%}
+            {%- do excluded.append({'name': column.name, 'category': verdict.category, 'reason': verdict.reason}) -%}
+        {%- endif -%}
+    {%- endfor -%}
     {{ return({'kept': kept, 'excluded': excluded}) }}
 {%- endmacro %}
 
 
-{% macro byo_feature_columns(relation, known=[], prefix='byo__') -%}
+{% macro byo_feature_columns(relation, known=[], prefix='byo__', byo_source='customer') -%}
     {%- set columns = [] -%}
-    {%- for column in _byo_classify(relation, known).kept -%}
+    {%- for column in _byo_classify(relation, known, byo_source).kept -%}
         {%- do columns.append({
             'name': column.name, 'kind': column.kind, 'dtype': column.dtype,
             'feature': prefix ~ (column.name | lower),
@@ -73,8 +112,8 @@
 {%- endmacro %}
 
 
-{% macro byo_excluded_columns(relation, known=[]) -%}
-    {{ return(_byo_classify(relation, known).excluded) }}
+{% macro byo_excluded_columns(relation, known=[], byo_source='customer') -%}
+    {{ return(_byo_classify(relation, known, byo_source).excluded) }}
 {%- endmacro %}
 
 
@@ -85,17 +124,19 @@
 #}
 {% macro byo_select_items(columns, relation_alias) -%}
     {%- for column in columns %}
-    {% if column.kind == 'numeric' and column.dtype in ('boolean', 'bool') -%}
-    cast(
-        case
-            when {{ relation_alias }}.{{ adapter.quote(column.name) }} then 1
-            when not {{ relation_alias }}.{{ adapter.quote(column.name) }} then 0
-        end as {{ type_double() }}
-    )
-    {%- elif column.kind == 'numeric' -%}
-    cast({{ relation_alias }}.{{ adapter.quote(column.name) }} as {{ type_double() }})
-    {%- else -%}
-    lower(trim(cast({{ relation_alias }}.{{ adapter.quote(column.name) }} as {{ dbt.type_string() }})))
-    {%- endif %} as {{ column.feature }},
+    {{ byo_value(column, relation_alias) }} as {{ column.feature }},
     {%- endfor %}
+{%- endmacro %}
+
+
+{#- One candidate column as a feature value: a double for numbers and booleans (0/1), else lower-cased text. -#}
+{% macro byo_value(column, relation_alias) -%}
+    {%- set ref_ = relation_alias ~ '.' ~ adapter.quote(column.name) -%}
+    {%- if column.kind == 'numeric' and column.dtype in ('boolean', 'bool') -%}
+    cast(case when {{ ref_ }} then 1 when not {{ ref_ }} then 0 end as {{ type_double() }})
+    {%- elif column.kind == 'numeric' -%}
+    cast({{ ref_ }} as {{ type_double() }})
+    {%- else -%}
+    lower(trim(cast({{ ref_ }} as {{ dbt.type_string() }})))
+    {%- endif -%}
 {%- endmacro %}

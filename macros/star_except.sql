@@ -45,7 +45,7 @@
 
 {#-
     Names of the columns documented on a source (the contract's columns and
-    the load metadata), e.g. to pass as except to star_except so only the
+    the load metadata, not those marked meta extra), e.g. to pass as except to star_except so only the
     columns a company added remain. [] at parse time.
 -#}
 {% macro source_column_names(source_name, table_name) -%}
@@ -56,7 +56,9 @@
     {%- for node in graph.sources.values() -%}
         {%- if node.source_name == source_name and node.name == table_name -%}
             {%- for column in node.columns.values() -%}
-                {%- do names.append(column.name) -%}
+                {%- if not (column.meta or {}).get('extra') -%}
+                    {%- do names.append(column.name) -%}
+                {%- endif -%}
             {%- endfor -%}
         {%- endif -%}
     {%- endfor -%}

@@ -345,15 +345,47 @@ def docs() -> None:
         err.print(f"data-quality docs not built: {exc} (run `empathy run` first)")
 
 
+def _registered_extras(settings):
+    """The extra columns of audit.extra_columns in the working database, by table; {} when there is none."""
+    import duckdb
+
+    from empathy.contract_docs import group_extras
+    from empathy.gate.extras import registry_rows
+
+    if str(settings.warehouse) == ":memory:" or not settings.warehouse.exists():
+        return {}
+    try:
+        con = duckdb.connect(str(settings.warehouse), read_only=True)
+    except duckdb.Error as exc:
+        raise RuntimeError(
+            f"cannot read the extra columns from {settings.warehouse}: {exc}. Wait for the running pipeline to "
+            "finish, or pass --no-extras to write the contract's columns only"
+        ) from exc
+    try:
+        return group_extras(registry_rows(con))
+    finally:
+        con.close()
+
+
 @contract_app.command("sources")
-def contract_sources() -> None:
-    """Write models/staging/<source>/_<source>__sources.yml from the contract."""
+def contract_sources(
+    extras: bool = typer.Option(
+        True, help="Also list the extra columns the gate registered (audit.extra_columns in the working database)."
+    ),
+) -> None:
+    """Write models/staging/<source>/_<source>__sources.yml from the contract (and the registered extra columns)."""
     from empathy.config import find_project_dir
     from empathy.contract import to_markdown
     from empathy.contract_docs import write_sources
 
     project = find_project_dir()
-    paths = list(write_sources(project))
+    try:
+        found = _registered_extras(load_settings()) if extras else {}
+    except RuntimeError as exc:
+        _fail(exc)
+    paths = list(write_sources(project, found))
+    if found:
+        console.print(f"extra columns listed: {sum(len(v) for v in found.values())} in {len(found)} table(s)")
     md = project / "docs" / "raw_contract.md"
     md.parent.mkdir(exist_ok=True)
     md.write_text(to_markdown())

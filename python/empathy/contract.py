@@ -641,7 +641,11 @@ def to_markdown() -> str:
         "Generated from `python/empathy/contract.py` by `empathy contract sources`; do not edit by hand.",
         "",
         "Land files as `<landing>/<table>/day=YYYY-MM-DD/<name>.parquet` (or `.csv`). Ids are strings, timestamps",
-        "UTC. Every table but `customers` is optional. Extra columns are kept and carried through to staging.",
+        "UTC. Every table but `customers` is optional. Extra columns are kept and carried through to staging:",
+        "the gate registers each in `audit.extra_columns` (table, column, type, first seen), every staging model",
+        "carries its table's extras under their own name (`extra__<name>` when the model has a column of that",
+        "name), and `empathy contract sources` lists them in the source files marked `extra`. The `day=` folder",
+        "is never a column.",
         "Rows that break a rule are quarantined in `audit.quarantine` with the rule, file and row; never dropped.",
         "",
     ]

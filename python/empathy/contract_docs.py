@@ -13,14 +13,29 @@ that received no files, so they must stay in step with the contract:
 
 Key, not-null and accepted-values tests live on the staging models, not on the
 sources: a source may be absent, and staging is where rows are deduplicated.
+
+Extra columns (those a company sends beyond the contract, registered by the gate in
+``audit.extra_columns``) are written after the contract's columns with ``meta: {extra: true}``
+when ``extras`` are passed. ``check_sources`` accepts the extras a committed file lists (they come
+from a warehouse, not from the contract) and checks everything else.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
+import yaml
+
 from empathy import contract
+
+# table -> [(column, DuckDB data type)] of the extra columns to list on the sources.
+Extras = dict[str, list[tuple[str, str]]]
+EXTRA_DESCRIPTION = (
+    "Extra column: sent beyond the raw-data contract and carried through to staging as it is "
+    "(registered by the gate in audit.extra_columns)."
+)
 
 # Columns the loader adds to every raw table (see the loader). They are
 # documented on the sources so the typed empty relation carries them too.
@@ -82,7 +97,30 @@ def _column_meta(col: contract.Column) -> list[tuple[str, str]]:
     return meta
 
 
-def _render_table(t: contract.Table) -> list[str]:
+def group_extras(rows: Iterable[tuple[str, str, str]]) -> Extras:
+    """(table, column, type) rows, e.g. of audit.extra_columns, by table; unknown tables are left out."""
+    out: Extras = {}
+    for table, column, data_type in rows:
+        if table in contract.BY_NAME:
+            out.setdefault(table, []).append((column, data_type.lower()))
+    return out
+
+
+def _render_extras(columns: list[tuple[str, str]]) -> list[str]:
+    out: list[str] = []
+    for name, data_type in columns:
+        out += [
+            f"          - name: {_q(name)}",
+            f"            description: {_q(EXTRA_DESCRIPTION)}",
+            f"            data_type: {_q(data_type)}",
+            "            config:",
+            "              meta:",
+            "                extra: true",
+        ]
+    return out
+
+
+def _render_table(t: contract.Table, extras: list[tuple[str, str]] = ()) -> list[str]:
     out = [
         f"      - name: {t.name}",
         f"        description: {_q(t.description)}",
@@ -106,6 +144,7 @@ def _render_table(t: contract.Table) -> list[str]:
             "              meta:",
         ]
         out += [f"                {k}: {v}" for k, v in _column_meta(col)]
+    out += _render_extras(list(extras))
     for name, data_type, description in METADATA_COLUMNS:
         out += [
             f"          - name: {name}",
@@ -115,8 +154,9 @@ def _render_table(t: contract.Table) -> list[str]:
     return out
 
 
-def render_source(source: str) -> str:
-    """The yml text of one dbt source."""
+def render_source(source: str, extras: Extras | None = None) -> str:
+    """The yml text of one dbt source, with the extra columns of its tables when given."""
+    extras = extras or {}
     tables = [t for t in contract.TABLES if t.source == source]
     if not tables:
         raise KeyError(f"the contract has no tables in source '{source}'")
@@ -134,7 +174,7 @@ def render_source(source: str) -> str:
     for i, t in enumerate(tables):
         if i:
             lines.append("")
-        lines += _render_table(t)
+        lines += _render_table(t, extras.get(t.name, []))
     return "\n".join(lines) + "\n"
 
 
@@ -145,16 +185,16 @@ def sources() -> list[str]:
     return ordered + sorted(present - set(ordered))
 
 
-def render_sources() -> dict[Path, str]:
+def render_sources(extras: Extras | None = None) -> dict[Path, str]:
     """Every source yml file: path relative to the dbt project folder -> text."""
-    return {source_path(s): render_source(s) for s in sources()}
+    return {source_path(s): render_source(s, extras) for s in sources()}
 
 
-def write_sources(project_dir: Path | str) -> list[Path]:
+def write_sources(project_dir: Path | str, extras: Extras | None = None) -> list[Path]:
     """Write the source yml files under ``project_dir``; returns the files that changed."""
     project_dir = Path(project_dir)
     changed: list[Path] = []
-    for rel, text in render_sources().items():
+    for rel, text in render_sources(extras).items():
         path = project_dir / rel
         if path.exists() and path.read_text(encoding="utf-8") == text:
             continue
@@ -167,7 +207,7 @@ def write_sources(project_dir: Path | str) -> list[Path]:
 def check_sources(project_dir: Path | str) -> list[str]:
     """Source yml files that differ from the contract (missing, changed or stale); empty when in sync."""
     project_dir = Path(project_dir)
-    expected = render_sources()
+    expected = render_sources(committed_extras(project_dir))
     drifted = [
         rel.as_posix()
         for rel, text in expected.items()
@@ -181,3 +221,23 @@ def check_sources(project_dir: Path | str) -> list[str]:
             if rel not in expected:
                 drifted.append(rel.as_posix())
     return drifted
+
+
+def committed_extras(project_dir: Path | str) -> Extras:
+    """The extra columns (``meta: {extra: true}``) the committed source files list, by table."""
+    rows: list[tuple[str, str, str]] = []
+    for rel in (source_path(s) for s in sources()):
+        path = Path(project_dir) / rel
+        if not path.exists():
+            continue
+        try:
+            doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError:
+            continue  # an unreadable file is drift; check_sources reports it
+        for source in doc.get("sources") or []:
+            for table in source.get("tables") or []:
+                for col in table.get("columns") or []:
+                    meta = (col.get("config") or {}).get("meta") or {}
+                    if meta.get("extra") is True:
+                        rows.append((table.get("name"), str(col.get("name")), str(col.get("data_type", "varchar"))))
+    return group_extras(rows)

@@ -16,29 +16,20 @@
 -#}
 {%- set history_days = dbt.datediff('data_bounds.first_data_date', 'snapshot_days.snapshot_date', 'day') -%}
 {%- set day_keys = ['customer_day_id', 'customer_id', 'state_date', 'is_eventful', 'is_latest'] -%}
-{%- set customer_known = [
-    'customer_version_id', 'customer_id', 'version_number', 'valid_from', 'valid_to', 'created_at', 'updated_at',
-    'email_hash', 'has_email', 'birth_year', 'age_band', 'gender', 'country', 'language', 'locale', 'region',
-    'segment', 'company_name', 'industry', 'company_size', 'acquisition_channel', 'loaded_at',
-] -%}
-{%- set subscription_known = [
-    'subscription_version_id', 'subscription_id', 'version_number', 'valid_from', 'valid_to',
-    'customer_id', 'plan', 'started_at', 'ended_at', 'updated_at', 'monthly_amount',
-    'previous_monthly_amount', 'price_changed_at', 'last_price_change_amount', 'currency',
-    'subscription_status', 'cancel_reason', 'loaded_at',
-] -%}
-{%- set byo_customer = byo_feature_columns(ref('stg_crm__customer_versions'), customer_known, 'byo__') -%}
+{%- set customer_known = byo_known_columns('customer') -%}
+{%- set subscription_known = byo_known_columns('subscription') -%}
+{%- set byo_customer = byo_feature_columns(ref('stg_crm__customer_versions'), customer_known, 'byo__', 'customer') -%}
 {%- set byo_subscription = byo_feature_columns(
-    ref('stg_commerce__subscription_versions'), subscription_known, 'byo_subscription__'
+    ref('stg_commerce__subscription_versions'), subscription_known, 'byo_subscription__', 'subscription'
 ) -%}
-{%- set excluded = byo_excluded_columns(ref('stg_crm__customer_versions'), customer_known)
-    + byo_excluded_columns(ref('stg_commerce__subscription_versions'), subscription_known) -%}
+{%- set excluded = byo_excluded_columns(ref('stg_crm__customer_versions'), customer_known, 'customer')
+    + byo_excluded_columns(ref('stg_commerce__subscription_versions'), subscription_known, 'subscription') -%}
 {%- if execute and excluded -%}
-    {%- do log('int_customer_snapshots: extra columns kept out of the features by seed feature_exclusions: '
+    {%- do log('int_customer_snapshots: extra columns kept out of the features (audit.feature_exclusions): '
         ~ (excluded | map(attribute='name') | join(', ')), info=true) -%}
 {%- endif %}
 
--- depends_on: {{ ref('feature_exclusions') }}
+-- depends_on: {{ ref('int_feature_exclusions') }}
 
 with
 

@@ -34,6 +34,7 @@ final as (
         returned_at,
         returned_at is not null as is_returned,
         lower(trim(return_reason)) as return_reason,
+        {{ extra_columns('commerce', 'order_items') }}
         _loaded_at as loaded_at
     from ranked
     where version_rank = 1

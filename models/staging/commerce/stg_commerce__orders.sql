@@ -30,6 +30,7 @@ final as (
         upper(trim(currency)) as currency,
         order_total,
         discount_amount,
+        {{ extra_columns('commerce', 'orders') }}
         _loaded_at as loaded_at
     from ranked
     where version_rank = 1

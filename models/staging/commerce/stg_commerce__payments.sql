@@ -30,6 +30,7 @@ final as (
         upper(trim(currency)) as currency,
         lower(trim(method)) as payment_method,
         lower(trim(status)) as payment_status,
+        {{ extra_columns('commerce', 'payments') }}
         _loaded_at as loaded_at
     from ranked
     where version_rank = 1

@@ -31,6 +31,7 @@ final as (
         delivered_at is not null as is_delivered,
         {{ dbt.datediff('promised_delivery_at', 'delivered_at', 'minute') | trim }} / 60.0
             as delivery_delay_hours,
+        {{ extra_columns('commerce', 'shipments') }}
         _loaded_at as loaded_at
     from ranked
     where version_rank = 1

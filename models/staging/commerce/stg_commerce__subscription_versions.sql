@@ -5,11 +5,6 @@
     columns a company sent beyond the contract, as they were then. Columns as
     in stg_commerce__subscriptions.
 -#}
-{%- set raw_subscriptions = source('commerce', 'subscriptions') -%}
-{%- set this_model_columns = [
-    'subscription_version_id', 'version_number', 'valid_from', 'valid_to', 'last_price_change_amount',
-    'subscription_status', 'loaded_at', 'version_rank',
-] -%}
 
 with
 
@@ -59,9 +54,7 @@ final as (
         coalesce(updated_at, started_at) as valid_from,
         next_updated_at as valid_to,
         {{ subscription_columns() }}
-        {{ star_except(
-            raw_subscriptions, except=source_column_names('commerce', 'subscriptions') + this_model_columns
-        ) }}
+        {{ extra_columns('commerce', 'subscriptions') }}
         _loaded_at as loaded_at
     from versions
 

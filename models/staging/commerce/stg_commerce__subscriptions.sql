@@ -3,10 +3,6 @@
     metadata) are carried through as candidate features, after the contract
     columns.
 -#}
-{%- set raw_subscriptions = source('commerce', 'subscriptions') -%}
-{%- set this_model_columns = [
-    'last_price_change_amount', 'subscription_status', 'loaded_at', 'version_rank',
-] -%}
 
 with
 
@@ -33,9 +29,7 @@ final as (
     select
         subscription_id,
         {{ subscription_columns() }}
-        {{ star_except(
-            raw_subscriptions, except=source_column_names('commerce', 'subscriptions') + this_model_columns
-        ) }}
+        {{ extra_columns('commerce', 'subscriptions') }}
         _loaded_at as loaded_at
     from ranked
     where version_rank = 1

@@ -30,6 +30,7 @@ final as (
         updated_at,
         nullif(trim(source_system), '') as source_system,
         revoked_at is not null as is_revoked,
+        {{ extra_columns('crm', 'consents') }}
         _loaded_at as loaded_at
     from ranked
     where version_rank = 1

@@ -7,11 +7,6 @@
     stg_crm__customers, including the columns a company sent beyond the
     contract.
 -#}
-{%- set raw_customers = source('crm', 'customers') -%}
-{%- set this_model_columns = [
-    'customer_version_id', 'email_hash', 'has_email', 'loaded_at', 'valid_from', 'valid_to',
-    'version_number', 'version_rank',
-] -%}
 
 with
 
@@ -61,7 +56,7 @@ final as (
         coalesce(updated_at, created_at) as valid_from,
         next_updated_at as valid_to,
         {{ crm_customer_columns() }}
-        {{ star_except(raw_customers, except=source_column_names('crm', 'customers') + this_model_columns) }}
+        {{ extra_columns('crm', 'customers') }}
         _loaded_at as loaded_at
     from versions
 

@@ -1,12 +1,8 @@
 {#-
     Columns the company sent beyond the contract (and beyond the load
-    metadata) are carried through as candidate features. One whose name
-    collides with a column of this model is dropped.
+    metadata) are carried through as candidate features (macro
+    extra_columns: named, from the gate's registry audit.extra_columns).
 -#}
-{%- set raw_customers = source('crm', 'customers') -%}
-{%- set this_model_columns = [
-    'email_hash', 'has_email', 'loaded_at', 'version_rank',
-] -%}
 
 with
 
@@ -33,7 +29,7 @@ final as (
     select
         customer_id,
         {{ crm_customer_columns() }}
-        {{ star_except(raw_customers, except=source_column_names('crm', 'customers') + this_model_columns) }}
+        {{ extra_columns('crm', 'customers') }}
         _loaded_at as loaded_at
     from ranked
     where version_rank = 1

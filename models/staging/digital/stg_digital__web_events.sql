@@ -29,6 +29,7 @@ final as (
         nullif(trim(page), '') as page,
         nullif(trim(search_terms), '') as search_terms,
         lower(trim(device)) as device,
+        {{ extra_columns('digital', 'web_events') }}
         _loaded_at as loaded_at
     from ranked
     where version_rank = 1

@@ -29,6 +29,7 @@ final as (
         nullif(trim(title), '') as review_title,
         nullif(trim(body), '') as review_body,
         lower(trim(language)) as review_language,
+        {{ extra_columns('feedback', 'reviews') }}
         _loaded_at as loaded_at
     from ranked
     where version_rank = 1

@@ -29,6 +29,7 @@ final as (
         posted_at,
         nullif(trim(text), '') as mention_text,
         nullif(trim(url), '') as url,
+        {{ extra_columns('feedback', 'social_mentions') }}
         _loaded_at as loaded_at
     from ranked
     where version_rank = 1

@@ -28,6 +28,7 @@ final as (
         lower(trim(channel)) as invitation_channel,
         lower(trim(trigger)) as invitation_trigger,
         related_id,
+        {{ extra_columns('feedback', 'survey_invitations') }}
         _loaded_at as loaded_at
     from ranked
     where version_rank = 1

@@ -28,6 +28,7 @@ cleaned as (
         responded_at,
         score,
         nullif(trim(comment), '') as comment,
+        {{ extra_columns('feedback', 'survey_responses') }}
         _loaded_at as loaded_at
     from ranked
     where version_rank = 1

@@ -27,6 +27,7 @@ final as (
         lower(trim(campaign_type)) as campaign_type,
         lower(trim(event_type)) as email_event_type,
         occurred_at,
+        {{ extra_columns('marketing', 'email_events') }}
         _loaded_at as loaded_at
     from ranked
     where version_rank = 1

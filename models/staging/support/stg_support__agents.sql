@@ -32,6 +32,7 @@ final as (
         qa_score,
         empathy_score,
         is_active,
+        {{ extra_columns('support', 'agents') }}
         _loaded_at as loaded_at
     from ranked
     where version_rank = 1

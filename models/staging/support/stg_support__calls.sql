@@ -35,6 +35,7 @@ final as (
         voice_energy,
         speech_rate,
         lower(trim(outcome)) as call_outcome,
+        {{ extra_columns('support', 'calls') }}
         _loaded_at as loaded_at
     from ranked
     where version_rank = 1

@@ -32,6 +32,7 @@ final as (
         nullif(trim(customer_text), '') as customer_text,
         nullif(trim(agent_text), '') as agent_text,
         agent_id is null as is_bot,
+        {{ extra_columns('support', 'chats') }}
         _loaded_at as loaded_at
     from ranked
     where version_rank = 1

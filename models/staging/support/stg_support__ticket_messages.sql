@@ -27,6 +27,7 @@ final as (
         author_id,
         sent_at,
         nullif(trim(body), '') as message_body,
+        {{ extra_columns('support', 'ticket_messages') }}
         _loaded_at as loaded_at
     from ranked
     where version_rank = 1

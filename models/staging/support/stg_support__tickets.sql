@@ -33,6 +33,7 @@ final as (
         assigned_agent_id,
         first_response_at,
         resolved_at,
+        {{ extra_columns('support', 'support_tickets') }}
         _loaded_at as loaded_at
     from ranked
     where version_rank = 1

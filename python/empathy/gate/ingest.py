@@ -25,6 +25,7 @@ import duckdb
 
 from empathy import contract
 from empathy.config import Settings
+from empathy.gate import extras as extra_registry
 from empathy.gate import read as rd
 from empathy.gate import suites
 from empathy.gate.discover import LandingFile, UnknownFolder, discover
@@ -120,6 +121,7 @@ def ensure_audit(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create schema if not exists audit")
     for name, ddl in AUDIT_DDL.items():
         con.execute(f"create table if not exists audit.{name} ({ddl})")
+    extra_registry.ensure(con)
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
@@ -260,6 +262,7 @@ class _Run:
     def run(self) -> IngestReport:
         t0 = time.monotonic()
         ensure_audit(self.con)
+        extra_registry.backfill(self.con, self.run_id, self.now)
         files, unknown = discover(self.settings.landing, progress=self.progress)
         self.report.seconds["discover"] = time.monotonic() - t0
         prev = self.previous_state()
@@ -479,6 +482,7 @@ class _Run:
             if have_src:
                 self._insert_raw(table, extras)
                 self._insert_quarantine(table)
+                extra_registry.record(con, table, extras, reads, self.run_id, self.now)
                 loaded_now = dict(
                     con.execute(
                         f"select _file, count(*) from {RAW}.{q(table.name)} where _run_id = ? "

@@ -4,6 +4,7 @@ The result, ``__g_src``, holds every readable row with its original column names
 plus ``__g_ord`` (the file's position in this run) and ``__g_row`` (1-based row number in the
 file; for CSV the data record number, header excluded). Files that cannot be read, empty files
 and malformed CSV lines are returned as per-file results so that nothing goes missing silently.
+The ``day=YYYY-MM-DD`` landing folder is never read as a column (hive partitioning is off).
 """
 
 from __future__ import annotations
@@ -92,7 +93,8 @@ def _parquet_bulk_sql(paths: list[str]) -> str:
     return (
         f"select p.* exclude (__g_file, file_row_number), f.ord::integer as __g_ord, "
         f"p.file_row_number::bigint + 1 as __g_row "
-        f"from read_parquet({listing}, union_by_name = true, filename = '__g_file', file_row_number = true) p "
+        f"from read_parquet({listing}, union_by_name = true, filename = '__g_file', file_row_number = true, "
+        f"hive_partitioning = false) p "
         f"join {FILES} f on f.path = p.__g_file"
     )
 
@@ -102,7 +104,7 @@ def _read_parquet_one(con: duckdb.DuckDBPyConnection, fr: FileRead, table: str) 
     cols = {c.lower() for c in fr.columns}
     try:
         if cols & _DUCKDB_ADDED:
-            t = pq.read_table(fr.file.path)
+            t = pq.read_table(fr.file.path, partitioning=None)
             t = t.append_column("__g_ord", pa.array([fr.ord] * t.num_rows, pa.int32()))
             t = t.append_column("__g_row", pa.array(range(1, t.num_rows + 1), pa.int64()))
             con.register("__g_arrow", t)
@@ -114,7 +116,7 @@ def _read_parquet_one(con: duckdb.DuckDBPyConnection, fr: FileRead, table: str) 
             sql = (
                 f"select * exclude (file_row_number), {fr.ord}::integer as __g_ord, "
                 f"file_row_number::bigint + 1 as __g_row from read_parquet({lit(str(fr.file.path))}, "
-                f"file_row_number = true)"
+                f"file_row_number = true, hive_partitioning = false)"
             )
             con.execute(f"create temp table {q(table)} as {sql}")
         return True
@@ -163,7 +165,7 @@ def _read_csv_one(con: duckdb.DuckDBPyConnection, fr: FileRead, table: str) -> b
     try:
         con.execute(
             f"create temp table {q(tmp)} as select * from read_csv({lit(str(fr.file.path))}, all_varchar = true, "
-            f"header = true, store_rejects = true, rejects_table = '__g_rej', rejects_scan = '__g_rejscan', "
+            f"header = true, hive_partitioning = false, store_rejects = true, rejects_table = '__g_rej', rejects_scan = '__g_rejscan', "
             f"max_line_size = {CSV_MAX_LINE}, buffer_size = {2 * CSV_MAX_LINE})"
         )
     except Exception as exc:
@@ -227,7 +229,7 @@ def _read_csv_group(con: duckdb.DuckDBPyConnection, frs: list[FileRead], table: 
     try:
         con.execute(
             f"create temp table {q(tmp)} as select * from read_csv({listing}, all_varchar = true, header = true, "
-            f"store_rejects = true, rejects_table = '__g_rej', rejects_scan = '__g_rejscan', filename = '__g_file', "
+            f"hive_partitioning = false, store_rejects = true, rejects_table = '__g_rej', rejects_scan = '__g_rejscan', filename = '__g_file', "
             f"max_line_size = {CSV_MAX_LINE}, buffer_size = {2 * CSV_MAX_LINE})"
         )
     except Exception:
