@@ -9,7 +9,7 @@ data set fits (``../shared/data``, see its README) the world is derived from it;
 * ``subscriptions_snapshot``: customers and one current-state row per subscription (Telco-like: plan, monthly
   charge, contract term; ``updated_at`` = the cancellation time for those who left).
 * ``online_retail``: UCI Online Retail II invoice lines -> customers, orders, order_items (orders only, no text).
-* ``cdnow``: CDNOW 1997-1998 -> customers, orders (most customers buy once or twice).
+* ``cdnow``: CDNOW 1997-1998 -> customers, orders (many one-time buyers; data that ended long ago).
 * ``texts_without_ratings``: women's clothing reviews -> customers and their posts as social mentions (text, no
   star rating), English only.
 
@@ -210,10 +210,13 @@ def online_retail(out: Path, customers: int = 800) -> Path:
     return out
 
 
-def cdnow(out: Path) -> Path:
-    """CDNOW sample (1997-1998): every customer, their first purchase as created_at, each purchase an order."""
+def cdnow(out: Path, customers: int = 1000) -> Path:
+    """CDNOW sample (1997-1998): the first `customers` customers, their first purchase as created_at, each
+    purchase an order."""
     path = shared_file("cdnow/CDNOW_sample.txt")
     rows = [line.split() for line in path.read_text().splitlines() if line.strip()]
+    kept = set(sorted({int(r[0]) for r in rows})[:customers])
+    rows = [r for r in rows if int(r[0]) in kept]
     customer = [f"CD{int(r[0]):05d}" for r in rows]
     ordered = [datetime.strptime(r[2], "%Y%m%d") + timedelta(hours=12) for r in rows]
     amount = [float(r[4]) for r in rows]
