@@ -1,21 +1,75 @@
 {#
-    The "now" of a build, as a UTC timestamp without time zone (the raw layer's
-    convention). With the var as_of_date set (YYYY-MM-DD, for replays) it is the
-    end of that day, i.e. midnight at the start of the next day; otherwise the
-    current time in UTC.
+    One as-of date for every model (DECISIONLOG.md, "One as-of date"): the
+    build judges everything at the start of the day after the latest day with
+    data, never at the wall clock, so a build on old data gives the answer of
+    the day its data ends. The var as_of_date (YYYY-MM-DD, for replays) sets
+    that latest day instead. Models read the date from int_as_of_date.
 #}
-{% macro as_of_timestamp() -%}
+
+{#- The var as_of_date when set (validated as YYYY-MM-DD), else none. -#}
+{% macro as_of_date_var() -%}
     {%- set as_of_date = var('as_of_date', none) -%}
-    {%- if as_of_date -%}
-        {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', as_of_date | string) -%}
-            {{ exceptions.raise_compiler_error("var as_of_date must be a date YYYY-MM-DD, got: " ~ as_of_date) }}
+    {%- if as_of_date is none or (as_of_date | string | lower) in ('', 'none', 'null') -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', as_of_date | string) -%}
+        {{ exceptions.raise_compiler_error("var as_of_date must be a date YYYY-MM-DD, got: " ~ as_of_date) }}
+    {%- endif -%}
+    {{ return(as_of_date | string) }}
+{%- endmacro %}
+
+
+{#-
+    The timestamps that say when something happened in the raw tables: every
+    timestamp or date column the contract marks not_future (a promised
+    delivery, which may lie ahead, does not count), of every raw table that
+    exists. A list of (relation, column) pairs, read from the source
+    definitions generated from the contract.
+-#}
+{% macro raw_event_time_columns() -%}
+    {%- set found = [] -%}
+    {%- if not execute -%}
+        {{ return(found) }}
+    {%- endif -%}
+    {%- for node in graph.sources.values() | sort(attribute='unique_id') -%}
+        {%- set relation = api.Relation.create(
+            database=node.database, schema=node.schema, identifier=node.identifier
+        ) -%}
+        {%- if empathy_relation_exists(relation) -%}
+            {%- for column in node.columns.values() | sort(attribute='name') -%}
+                {%- set meta = column.meta or (column.config or {}).get('meta', {}) or {} -%}
+                {%- if meta.get('not_future') and (column.data_type | lower) in ('timestamp', 'date') -%}
+                    {%- do found.append((relation, column.name)) -%}
+                {%- endif -%}
+            {%- endfor -%}
         {%- endif -%}
-        {{ return(dbt.dateadd('day', 1, "cast('" ~ as_of_date ~ "' as " ~ dbt.type_timestamp() ~ ")")) }}
+    {%- endfor -%}
+    {{ return(found) }}
+{%- endmacro %}
+
+
+{#- A query with one column, latest_at: the latest event time of each raw column of raw_event_time_columns(). -#}
+{% macro raw_latest_event_times() -%}
+    {%- set columns = raw_event_time_columns() -%}
+    {%- if columns | length == 0 -%}
+        select cast(null as {{ dbt.type_timestamp() }}) as latest_at
     {%- else -%}
-        {{ return(utc_now()) }}
+        {%- for relation, column in columns %}
+        select cast(max({{ adapter.quote(column) }}) as {{ dbt.type_timestamp() }}) as latest_at
+        from {{ relation }}
+        {%- if not loop.last %}
+        union all
+        {%- endif -%}
+        {%- endfor -%}
     {%- endif -%}
 {%- endmacro %}
 
+
+{#-
+    The wall clock in UTC (timestamp without time zone). Never used by a model:
+    only the check that no interaction lies in the future (the gate's
+    not-in-the-future rule, as a data test) reads it.
+-#}
 {% macro utc_now() -%}
     {{ return(adapter.dispatch('utc_now', 'empathy')()) }}
 {%- endmacro %}

@@ -242,7 +242,10 @@ PAYMENTS = Table(
 SUBSCRIPTIONS = Table(
     name="subscriptions",
     source="commerce",
-    description="One row per subscription (contract); price changes and cancellations update it.",
+    description=(
+        "One row per subscription (contract) as it stands (current state), or one row per version of it (change"
+        " history); price changes and cancellations update it. See Export shapes."
+    ),
     key="subscription_id",
     day_column="started_at",
     updated_column="updated_at",
@@ -633,6 +636,24 @@ def load_order() -> list[Table]:
     return done
 
 
+EXPORT_SHAPES = (
+    "## Export shapes",
+    "",
+    "A table with an `updated_at` column can be sent in either of the two shapes companies export, and the two",
+    "can be mixed (the shape is told apart per record):",
+    "",
+    "- **Current state**: one row per record as it stands now, with its start and end timestamps (a subscription",
+    "  with `started_at`, `ended_at`, `price_changed_at`, and an `updated_at` that is often the time of the",
+    "  cancellation). A record sent once is read as valid from its start: a subscription was active before",
+    "  `ended_at` and cost `previous_monthly_amount` before `price_changed_at`.",
+    "- **Change history**: one row per version (a change-data-capture or daily-snapshot export), each valid from",
+    "  its `updated_at` until the next; the first version from the start of the record.",
+    "",
+    "Re-sending the same version (the same record and `updated_at`) in a later file counts once; the row with the",
+    "latest `updated_at` is the current state.",
+)
+
+
 def to_markdown() -> str:
     """The contract as Markdown (docs/raw_contract.md is written from this)."""
     out = [
@@ -647,6 +668,8 @@ def to_markdown() -> str:
         "name), and `empathy contract sources` lists them in the source files marked `extra`. The `day=` folder",
         "is never a column.",
         "Rows that break a rule are quarantined in `audit.quarantine` with the rule, file and row; never dropped.",
+        "",
+        *EXPORT_SHAPES,
         "",
     ]
     for t in TABLES:

@@ -153,15 +153,17 @@ subscriptions as (
 
 ),
 
--- The last day with data: the var as_of_date when set, else the latest activity day.
+as_of as (
+
+    select * from {{ ref('int_as_of_date') }}
+
+),
+
+-- The last day with data: the build's one as-of date (int_as_of_date; the var as_of_date when set).
 bounds as (
 
     select
-        {% if var('as_of_date', none) -%}
-        cast('{{ var("as_of_date") }}' as date) as latest_date,
-        {%- else -%}
-        (select max(activity.activity_date) as max_activity_date from activity) as latest_date,
-        {%- endif %}
+        (select as_of.latest_data_date from as_of) as latest_date,
         {% if is_incremental() -%}
         -- the pre-hook has deleted the days to recompute: start after the last day kept
         cast(

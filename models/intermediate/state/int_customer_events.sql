@@ -12,11 +12,6 @@
     Several events of one type on one day are one row; `magnitude` sums them
     (days late for a late delivery, else the count, or the window total).
 -#}
-{%- if var('as_of_date', none) -%}
-{%- set latest_date = "cast('" ~ var('as_of_date') ~ "' as date)" -%}
-{%- else -%}
-{%- set latest_date = '(select max(activity.activity_date) as max_activity_date from activity)' -%}
-{%- endif -%}
 {%- set open_until = dbt.dateadd(
     'day', 'cast(event_types.min_value as integer)', 'cast(tickets.created_at as date)'
 ) -%}
@@ -49,9 +44,17 @@ activity as (
 
 ),
 
+as_of as (
+
+    select * from {{ ref('int_as_of_date') }}
+
+),
+
+-- the latest day with data: the build's one as-of date (int_as_of_date)
 bounds as (
 
-    select {{ latest_date }} as latest_date
+    select latest_data_date as latest_date
+    from as_of
 
 ),
 

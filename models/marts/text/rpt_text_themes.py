@@ -15,6 +15,9 @@ def model(dbt, session):
     con = warehouse.backend(session)
     interactions = warehouse.as_table(con, dbt.ref("fct_interactions"))
     text_signals = warehouse.as_table(con, dbt.ref("fct_text_signals"))
+    # the build's one as-of date (int_as_of_date): the themes compare the weeks before it
+    latest = warehouse.as_table(con, dbt.ref("int_as_of_date")).latest_data_date.max().to_pyarrow().as_py()
+    as_of_date = latest.isoformat() if latest is not None else None
     return status.recorded(
         session,
         "rpt_text_themes",
@@ -22,5 +25,5 @@ def model(dbt, session):
         interactions,
         text_signals,
         load_model(),
-        as_of_date=dbt.config.meta_get("as_of_date"),
+        as_of_date=as_of_date,
     )

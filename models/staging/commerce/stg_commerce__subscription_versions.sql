@@ -4,6 +4,17 @@
     at their snapshot date: its price, its plan, whether it had ended, and the
     columns a company sent beyond the contract, as they were then. Columns as
     in stg_commerce__subscriptions.
+
+    Two export shapes, told apart per subscription (docs/raw_contract.md):
+    * current state: one row per subscription (start, end and price-change
+      timestamps; updated_at often the cancellation time). Its only version is
+      valid from started_at: before ended_at it was active and before
+      price_changed_at it cost previous_monthly_amount, which is how
+      int_customer_snapshots reads it. Valid from updated_at it would not exist
+      before its cancellation, and its churn would never be seen.
+    * change history: several rows per subscription, one per version, each
+      valid from its updated_at; the first from started_at (the state before
+      the first recorded change is reconstructed the same way).
 -#}
 
 with
@@ -38,7 +49,8 @@ versions as (
         lead(updated_at) over (
             partition by subscription_id
             order by updated_at nulls first
-        ) as next_updated_at
+        ) as next_updated_at,
+        count(*) over (partition by subscription_id) as n_versions
     from ranked
     where version_rank = 1
 
@@ -51,8 +63,12 @@ final as (
             as subscription_version_id,
         subscription_id,
         version_number,
-        coalesce(updated_at, started_at) as valid_from,
+        case
+            when version_number = 1 then started_at
+            else coalesce(updated_at, started_at)
+        end as valid_from,
         next_updated_at as valid_to,
+        case when n_versions = 1 then 'current_state' else 'change_history' end as export_shape,
         {{ subscription_columns() }}
         {{ extra_columns('commerce', 'subscriptions') }}
         _loaded_at as loaded_at

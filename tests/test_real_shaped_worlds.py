@@ -1,0 +1,166 @@
+"""Worlds shaped like real exports (tests/worlds.py) build green, publish no NaN or infinity, judge everything at
+one as-of date, and publish empty marts only where recorded (and, once audit.model_status exists, only with a
+skipped or degraded status and a reason)."""
+
+from __future__ import annotations
+
+import os
+
+import duckdb
+import pytest
+from rich.console import Console
+
+from tests import worlds
+from tests.conftest import make_settings
+
+QUIET = Console(file=open(os.devnull, "w"))  # noqa: SIM115
+VARS = {"backtest_origins": 1}
+
+# What each world publishes as empty today (marts with zero rows), measured on these worlds. A mart that turns
+# empty and is not listed here fails the test; one that fills up is an improvement (shorten the list).
+NO_TEXT = {
+    "fct_customer_emotional_states",  # the emotional state needs texts or survey/review labels
+    "fct_customer_text_daily",
+    "fct_dissatisfaction_alerts",
+    "fct_emotional_journey",
+    "fct_nps_predicted",
+    "fct_sentiment_model_evaluations",
+    "fct_state_explanations",
+    "fct_text_signals",
+    "rpt_text_themes",
+}
+EMPTY_TODAY: dict[str, set[str]] = {
+    "cdnow": NO_TEXT,
+    "online_retail": NO_TEXT,
+    # nobody buys twice: no churn model is trained, so no scores, actions, backtests or explanations
+    "no_repeat_customers": NO_TEXT
+    | {"dim_model_versions", "fct_churn_scores", "fct_model_backtests", "fct_next_actions", "fct_score_explanations"},
+    "subscriptions_snapshot": {
+        "fct_dissatisfaction_alerts",
+        "fct_sentiment_model_evaluations",
+        "fct_state_explanations",
+    },
+    "texts_without_ratings": set(),  # the build fails today (see BUILD_FAILS)
+}
+
+# Defects these worlds reveal outside staging, the as-of date and the export shapes (reported, not fixed here).
+BUILD_FAILS = {
+    "texts_without_ratings": (
+        "int_customer_states__scored fails without survey or review labels: fit_state_models trains LightGBM on "
+        "an empty frame (ValueError: Input data must be 2 dimensional and non empty)"
+    ),
+}
+PUBLISHES_NAN = {
+    **BUILD_FAILS,
+    "subscriptions_snapshot": (
+        "customers and subscriptions only: fct_nps_predicted (p_promoter, p_passive, p_detractor, "
+        "predicted_nps_score, nps_contribution) and fct_customer_emotional_states.top_driver_points publish NaN"
+    ),
+}
+
+
+def _worlds(known_failures: dict[str, str]) -> list:
+    return [
+        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=known_failures[name]))
+        if name in known_failures
+        else name
+        for name in sorted(worlds.WORLDS)
+    ]
+
+
+def _rows(path, sql):
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """Each world built once for the module, on demand: name -> (settings, summary)."""
+    from empathy.pipeline import run
+
+    cache: dict[str, tuple] = {}
+
+    def get(name: str):
+        if name not in cache:
+            try:
+                landing = worlds.WORLDS[name](tmp_path_factory.mktemp(name) / "landing")
+            except worlds.MissingData as exc:
+                pytest.skip(str(exc))
+            settings = make_settings(tmp_path_factory.mktemp(f"{name}_built"), landing=landing)
+            settings.options["dbt"]["vars"] = dict(VARS)
+            try:
+                cache[name] = (settings, run(settings, QUIET))
+            except Exception as exc:  # built once: every test of the world reports the same failure
+                cache[name] = exc
+        if isinstance(cache[name], Exception):
+            raise cache[name]
+        return cache[name]
+
+    return get
+
+
+def _model_status(published) -> dict[str, tuple[str, str]] | None:
+    """audit.model_status as model -> (status, reason), or None while the published database has no such table."""
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        exists = con.execute(
+            "select count(*) from duckdb_tables() where schema_name = 'audit' and table_name = 'model_status'"
+        ).fetchone()[0]
+        if not exists:
+            return None
+        rows = con.execute("select model_name, status, reason from audit.model_status").fetchall()
+    finally:
+        con.close()
+    return {name: (status, reason) for name, status, reason in rows}
+
+
+@pytest.mark.parametrize("name", _worlds(BUILD_FAILS))
+def test_world_builds_green(built, name):
+    settings, summary = built(name)
+    assert summary.dbt.count("model", "error") == 0 and summary.dbt.count("test", "fail") == 0
+    assert summary.published is not None and settings.published.exists()
+
+
+@pytest.mark.parametrize("name", _worlds(PUBLISHES_NAN))
+def test_world_publishes_no_nan_or_inf(built, name):
+    settings, _ = built(name)
+    worlds.assert_no_nan_or_inf(settings.published)
+
+
+@pytest.mark.parametrize("name", _worlds(BUILD_FAILS))
+def test_world_is_judged_at_one_as_of_date(built, name):
+    settings, _ = built(name)
+    as_of, latest = _rows(settings.warehouse, "select as_of, latest_data_date from intermediate.int_as_of_date")[0]
+    assert {a for (a,) in _rows(settings.published, "select distinct as_of from marts.dim_customers")} == {as_of}
+    score_dates = {d for (d,) in _rows(settings.published, "select distinct score_date from marts.fct_churn_scores")}
+    assert score_dates <= {as_of.date()}
+    latest_state = _rows(settings.warehouse, "select max(state_date) from intermediate.int_customer_days")[0][0]
+    assert latest_state == latest
+    # tenure runs to the end of the data (CDNOW ends in 1998), never to the wall clock
+    longest, span = _rows(
+        settings.published,
+        "select max(tenure_days), date_diff('day', min(created_at), max(as_of)) from marts.dim_customers",
+    )[0]
+    assert longest <= span
+
+
+@pytest.mark.parametrize("name", _worlds(BUILD_FAILS))
+def test_world_publishes_empty_marts_only_where_recorded(built, name):
+    settings, _ = built(name)
+    rows = worlds.published_marts(settings.published)
+    empty = {mart for mart, n in rows.items() if n == 0}
+    print(f"{name}: rows per mart {rows}")
+    assert empty <= EMPTY_TODAY[name], f"{name}: newly empty marts {sorted(empty - EMPTY_TODAY[name])}"
+    statuses = _model_status(settings.published)
+    if statuses is None:
+        print(f"{name}: audit.model_status is not published yet; empty marts without a status: {sorted(empty)}")
+        return
+    unexplained = {
+        mart: statuses.get(mart)
+        for mart in empty
+        if mart not in statuses or statuses[mart][0] not in ("skipped", "degraded") or not statuses[mart][1]
+    }
+    assert not unexplained, f"{name}: empty marts without a skipped/degraded status and a reason: {unexplained}"
