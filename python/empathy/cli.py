@@ -159,23 +159,35 @@ def publish() -> None:
 
 
 @app.command()
-def query(sql: str = typer.Argument(..., help="SQL to run, read-only, on the published database.")) -> None:
-    """Run a read-only query on the published database and print the result."""
-    import duckdb
+def query(
+    sql: str = typer.Argument(..., help="SQL to run, read-only, on the published database."),
+    format: str = typer.Option("table", "--format", help="Output: table, csv or json (all columns, all rows)."),
+) -> None:
+    """Run a read-only query on the published database only (no files, no ATTACH, no extensions)."""
+    from rich.table import Table as RTable
 
+    from empathy.query import FORMATS, QueryError, run_query, to_csv, to_json
+
+    if format not in FORMATS:
+        _fail(ValueError(f"--format {format!r} is not one of {', '.join(FORMATS)}"))
     settings = load_settings()
-    if not settings.published.exists():
-        _fail(FileNotFoundError(f"nothing published yet at {settings.published}; run `make demo` or `empathy run`"))
-    con = duckdb.connect(str(settings.published), read_only=True)
     try:
-        rel = con.sql(sql)
-        if rel is None:
-            return
-        console.print(rel)
-    except duckdb.Error as exc:
+        result = run_query(settings.published, sql)
+    except QueryError as exc:
         _fail(exc)
-    finally:
-        con.close()
+    if result is None:
+        return
+    if format == "csv":
+        sys.stdout.write(to_csv(result))
+    elif format == "json":
+        sys.stdout.write(to_json(result) + "\n")
+    else:
+        t = RTable(caption=f"{len(result.rows):,} rows")
+        for col in result.columns:
+            t.add_column(col, overflow="fold")
+        for row in result.rows:
+            t.add_row(*("NULL" if v is None else str(v) for v in row))
+        console.print(t)
 
 
 @app.command("score-text")
