@@ -40,3 +40,98 @@ def test_query_before_anything_is_published(tmp_path, monkeypatch):
     result = runner.invoke(app, ["query", "select 1"])
     assert result.exit_code == 1
     assert "nothing published yet" in result.output
+
+
+@pytest.fixture
+def published(tmp_path, monkeypatch):
+    """A small published database, pointed at by EMPATHY_PUBLISHED."""
+    import duckdb
+
+    path = tmp_path / "published" / "empathy.duckdb"
+    path.parent.mkdir()
+    con = duckdb.connect(str(path))
+    con.execute("create schema marts")
+    con.execute(
+        "create table marts.dim_customers as select * from (values ('c1', 'DE', 10.5, null), "
+        "('c2', 'FR', 2.0, 'vip, \"gold\"')) t(customer_id, country, value, note)"
+    )
+    con.close()
+    monkeypatch.setenv("EMPATHY_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("EMPATHY_PUBLISHED", str(path))
+    return path
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "copy marts.dim_customers to '{out}/stolen.csv'",
+        "select * from read_csv('/etc/passwd')",
+        "select * from read_text('/etc/passwd')",
+        "attach '{out}/other.duckdb' as other",
+        "install httpfs",
+        "load httpfs",
+        "set enable_external_access = true",
+    ],
+)
+def test_query_refuses_files_attach_and_extensions(published, tmp_path, sql):
+    result = runner.invoke(app, ["query", sql.format(out=tmp_path)])
+    assert result.exit_code == 1, result.output
+    assert "refused" in result.output
+    assert "Traceback" not in result.output
+    assert "root:" not in result.output
+    assert not (tmp_path / "stolen.csv").exists()
+    assert not (tmp_path / "other.duckdb").exists()
+
+
+def test_query_formats_print_every_column(published, monkeypatch):
+    import csv
+    import io
+    import json
+
+    monkeypatch.setattr(cli.console, "width", 200)
+    sql = "select * from marts.dim_customers order by customer_id"
+    as_csv = runner.invoke(app, ["query", "--format", "csv", sql])
+    assert as_csv.exit_code == 0, as_csv.output
+    rows = list(csv.reader(io.StringIO(as_csv.output)))
+    assert rows == [
+        ["customer_id", "country", "value", "note"],
+        ["c1", "DE", "10.5", ""],
+        ["c2", "FR", "2.0", 'vip, "gold"'],
+    ]
+    as_json = runner.invoke(app, ["query", "--format", "json", sql])
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.output) == [
+        {"customer_id": "c1", "country": "DE", "value": 10.5, "note": None},
+        {"customer_id": "c2", "country": "FR", "value": 2.0, "note": 'vip, "gold"'},
+    ]
+    as_table = runner.invoke(app, ["query", sql])
+    assert as_table.exit_code == 0, as_table.output
+    for word in ("customer_id", "country", "value", "note", "c2", "FR"):
+        assert word in as_table.output
+    bad = runner.invoke(app, ["query", "--format", "xml", sql])
+    assert bad.exit_code == 1
+    assert "table, csv, json" in bad.output
+
+
+def test_query_while_another_process_writes_the_file(published):
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, sys, time; c = duckdb.connect({str(published)!r}); print('ok', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        result = runner.invoke(app, ["query", "select 1"])
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.exit_code == 1, result.output
+    assert "held open for writing by another process" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)

@@ -194,9 +194,24 @@ def test_killed_build_leaves_last_version_intact(built, tmp_path):
     assert published_run_id(s2.published) == before
     # The published copy is still a complete, readable database.
     assert "marts.fct_interactions" in _published_tables(s2.published)
-    # And the next run recovers.
+    # The killed run left its row, still 'started'; a half-built dbt relation may be left too.
+    con = duckdb.connect(str(s2.warehouse))
+    killed = con.execute("select run_id from audit.runs where status = 'started'").fetchall()
+    con.execute("create table marts.dim_customers__dbt_tmp as select * from marts.dim_customers limit 1")
+    con.close()
+    assert len(killed) == 1
+    # And the next run recovers: it marks the killed run interrupted and drops the leftover.
     summary = run(s2, QUIET)
     assert published_run_id(s2.published) == summary.run_id
+    con = duckdb.connect(str(s2.warehouse), read_only=True)
+    try:
+        statuses = dict(con.execute("select run_id, status from audit.runs").fetchall())
+        leftovers = con.execute("select count(*) from duckdb_tables() where table_name like '%dbt_tmp'").fetchone()[0]
+    finally:
+        con.close()
+    assert statuses[killed[0][0]] == "interrupted"
+    assert statuses[summary.run_id] == "published"
+    assert leftovers == 0
 
 
 def test_failing_dbt_test_blocks_publication(built, tmp_path):

@@ -120,6 +120,8 @@ def gate(landing: Path = LANDING) -> None:
             report = ingest_step(settings, console)
         for row in report.summary_rows():
             console.print(row)
+        for fr in report.ignored:
+            console.print(f"not read: {fr.message}")
         report.raise_if_blocked()
     except GateBlocked as exc:
         _fail(exc, 2)
@@ -127,55 +129,80 @@ def gate(landing: Path = LANDING) -> None:
         _fail(exc)
 
 
+FORCE = typer.Option(
+    False, "--force", help="Run even though the last gate run blocked publication (recorded in audit.runs)."
+)
+
+
 @app.command()
-def build(select: list[str] = typer.Option(None, "--select", "-s", help="dbt selection.")) -> None:
-    """Only run `dbt build` on the working database (no gate, no publish)."""
+def build(
+    select: list[str] = typer.Option(None, "--select", "-s", help="dbt selection."),
+    force: bool = FORCE,
+) -> None:
+    """Only run `dbt build` on the working database (no gate, no publish); refused over a blocked gate."""
     from empathy.dbt import DbtFailed
-    from empathy.pipeline import build_step, print_mart_status
+    from empathy.pipeline import build_only, print_mart_status
+    from empathy.publish import WarehouseLocked
+    from empathy.runs import GateNotPassed
 
     settings = load_settings()
     try:
-        result = build_step(settings, console, select=select)
-    except DbtFailed as exc:
+        result = build_only(settings, console, select=select, force=force)
+    except GateNotPassed as exc:
+        _fail(exc, 2)
+    except (DbtFailed, WarehouseLocked) as exc:
         _fail(exc)
     console.print(f"{result.count('model', 'success')} models, {result.count('test', 'pass')} tests passed")
     print_mart_status(result.marts, console)
 
 
 @app.command()
-def publish() -> None:
+def publish(force: bool = FORCE) -> None:
     """Publish the working database's marts now (normally `empathy run` does this after the tests pass)."""
-    from empathy.pipeline import new_run_id
-    from empathy.publish import WarehouseLocked, run_lock
-    from empathy.publish import publish as do_publish
+    from empathy.pipeline import publish_only
+    from empathy.publish import WarehouseLocked
+    from empathy.runs import GateNotPassed
 
     settings = load_settings()
     try:
-        with run_lock(settings):
-            result = do_publish(settings, new_run_id())
+        result = publish_only(settings, force=force)
+    except GateNotPassed as exc:
+        _fail(exc, 2)
     except (WarehouseLocked, RuntimeError) as exc:
         _fail(exc)
     console.print(f"published {len(result.tables)} tables to {result.path}")
 
 
 @app.command()
-def query(sql: str = typer.Argument(..., help="SQL to run, read-only, on the published database.")) -> None:
-    """Run a read-only query on the published database and print the result."""
-    import duckdb
+def query(
+    sql: str = typer.Argument(..., help="SQL to run, read-only, on the published database."),
+    format: str = typer.Option("table", "--format", help="Output: table, csv or json (all columns, all rows)."),
+) -> None:
+    """Run a read-only query on the published database only (no files, no ATTACH, no extensions)."""
+    from rich.table import Table as RTable
 
+    from empathy.query import FORMATS, QueryError, run_query, to_csv, to_json
+
+    if format not in FORMATS:
+        _fail(ValueError(f"--format {format!r} is not one of {', '.join(FORMATS)}"))
     settings = load_settings()
-    if not settings.published.exists():
-        _fail(FileNotFoundError(f"nothing published yet at {settings.published}; run `make demo` or `empathy run`"))
-    con = duckdb.connect(str(settings.published), read_only=True)
     try:
-        rel = con.sql(sql)
-        if rel is None:
-            return
-        console.print(rel)
-    except duckdb.Error as exc:
+        result = run_query(settings.published, sql)
+    except QueryError as exc:
         _fail(exc)
-    finally:
-        con.close()
+    if result is None:
+        return
+    if format == "csv":
+        sys.stdout.write(to_csv(result))
+    elif format == "json":
+        sys.stdout.write(to_json(result) + "\n")
+    else:
+        t = RTable(caption=f"{len(result.rows):,} rows")
+        for col in result.columns:
+            t.add_column(col, overflow="fold")
+        for row in result.rows:
+            t.add_row(*("NULL" if v is None else str(v) for v in row))
+        console.print(t)
 
 
 @app.command("score-text")

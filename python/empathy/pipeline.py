@@ -15,6 +15,9 @@ from rich.table import Table
 from empathy.config import Settings
 from empathy.dbt import DbtFailed, DbtResult, run_dbt
 from empathy.publish import PublishResult, connect_warehouse, publish, run_lock
+from empathy.runs import check_gate, recorded_run
+
+DBT_LEFTOVER_SUFFIXES = ("__dbt_tmp", "__dbt_backup")
 
 
 class PipelineError(RuntimeError):
@@ -46,26 +49,6 @@ class RunSummary:
     published: PublishResult | None = None
 
 
-def _record_run(settings: Settings, run_id: str, started: datetime, status: str, message: str = "") -> None:
-    con = connect_warehouse(settings.warehouse)
-    try:
-        con.execute("create schema if not exists audit")
-        con.execute(
-            """
-            create table if not exists audit.runs (
-                run_id varchar, started_at timestamp, finished_at timestamp, status varchar, message varchar
-            )
-            """
-        )
-        con.execute("delete from audit.runs where run_id = ?", [run_id])
-        con.execute(
-            "insert into audit.runs values (?, ?, ?, ?, ?)",
-            [run_id, started, datetime.now(timezone.utc).replace(tzinfo=None), status, message[:4000]],
-        )
-    finally:
-        con.close()
-
-
 def ingest_step(settings: Settings, console: Console, run_id: str | None = None):
     from empathy.gate import ingest
 
@@ -88,6 +71,9 @@ def build_step(
 ) -> DbtResult:
     """dbt build with a progress bar, then the status of every mart (audit.mart_status, kept on the result)."""
     run_id = run_id or new_run_id()
+    dropped = drop_dbt_leftovers(settings)
+    if dropped:
+        console.print(f"dropped {len(dropped)} table(s) a stopped dbt build left behind: {', '.join(dropped[:5])}")
     args = ["build"]
     console.print(f"dbt build: starting in {settings.project_dir} (artefacts in {settings.dbt_target})")
     if select:
@@ -111,6 +97,31 @@ def build_step(
             f"version stays in place.\n  {lines}\nFix the model or data named above and re-run `empathy run`."
         )
     return result
+
+
+def drop_dbt_leftovers(settings: Settings) -> list[str]:
+    """Drop the ``__dbt_tmp`` / ``__dbt_backup`` relations a killed dbt build leaves in the working database."""
+    con = connect_warehouse(settings.warehouse)
+    try:
+        found = con.execute(
+            """
+            select schema_name, table_name, 'table' from duckdb_tables()
+            where database_name = current_database() and not temporary
+            union all
+            select schema_name, view_name, 'view' from duckdb_views()
+            where database_name = current_database() and not temporary and not internal
+            order by 1, 2
+            """
+        ).fetchall()
+        dropped = []
+        for schema, name, kind in found:
+            if name.endswith(DBT_LEFTOVER_SUFFIXES):
+                qualified = ".".join('"' + part.replace('"', '""') + '"' for part in (schema, name))
+                con.execute(f"drop {kind} if exists {qualified} cascade")
+                dropped.append(f"{schema}.{name}")
+    finally:
+        con.close()
+    return dropped
 
 
 def record_mart_status(settings: Settings, run_id: str) -> list:
@@ -149,13 +160,12 @@ def run(settings: Settings, console: Console | None = None, do_publish: bool = T
     console = console or Console()
     run_id = new_run_id()
     summary = RunSummary(run_id=run_id)
-    started = datetime.now(timezone.utc).replace(tzinfo=None)
     if not settings.landing.exists():
         raise PipelineError(
             f"landing folder {settings.landing} does not exist: run `empathy generate` for the demo world, "
             "or point --landing / EMPATHY_LANDING at your own files"
         )
-    with run_lock(settings):
+    with run_lock(settings), recorded_run(settings, run_id, "empathy run") as rec:
         t = time.monotonic()
         report = ingest_step(settings, console, run_id)
         summary.ingest = report
@@ -163,26 +173,53 @@ def run(settings: Settings, console: Console | None = None, do_publish: bool = T
         try:
             report.raise_if_blocked()
         except Exception as exc:
-            _record_run(settings, run_id, started, "blocked_by_gate", str(exc))
+            rec.record("blocked_by_gate", str(exc))
             raise
 
         t = time.monotonic()
         try:
             summary.dbt = build_step(settings, console, run_id=run_id)
         except DbtFailed as exc:
-            _record_run(settings, run_id, started, "dbt_failed", str(exc))
+            rec.record("dbt_failed", str(exc))
             raise
         summary.seconds["dbt_build"] = time.monotonic() - t
 
         if do_publish:
-            _record_run(settings, run_id, started, "audited", "gate and every dbt test passed")
+            rec.record("audited", "gate and every dbt test passed")
             t = time.monotonic()
             summary.published = publish(settings, run_id)
             summary.seconds["publish"] = time.monotonic() - t
-            _record_run(settings, run_id, started, "published", str(summary.published.path))
+            rec.record("published", str(summary.published.path))
         else:
-            _record_run(settings, run_id, started, "audited", "publication skipped (--no-publish)")
+            rec.record("audited", "publication skipped (--no-publish)")
     return summary
+
+
+def build_only(settings: Settings, console: Console, select: list[str] | None = None, force: bool = False) -> DbtResult:
+    """`empathy build`: dbt build under the run lock, refused over a blocked gate unless forced; in audit.runs."""
+    run_id = new_run_id()
+    with run_lock(settings):
+        note = check_gate(settings, "empathy build", force)
+        with recorded_run(settings, run_id, "empathy build", note) as rec:
+            try:
+                result = build_step(settings, console, select=select, run_id=run_id)
+            except DbtFailed as exc:
+                rec.record("dbt_failed", str(exc))
+                raise
+            rec.record("built", note or "dbt build passed")
+    return result
+
+
+def publish_only(settings: Settings, force: bool = False) -> PublishResult:
+    """`empathy publish`: publish under the run lock, refused over a blocked gate unless forced; in audit.runs."""
+    run_id = new_run_id()
+    with run_lock(settings):
+        note = check_gate(settings, "empathy publish", force)
+        with recorded_run(settings, run_id, "empathy publish", note) as rec:
+            drop_dbt_leftovers(settings)
+            result = publish(settings, run_id)
+            rec.record("published", f"{result.path}" + (f"; {note}" if note else ""))
+    return result
 
 
 def print_summary(settings: Settings, summary: RunSummary, console: Console) -> None:
@@ -218,6 +255,14 @@ def print_summary(settings: Settings, summary: RunSummary, console: Console) -> 
         )
         console.print(
             "  see audit.quarantine for every rejected row, its rule, file, row number and the full original row"
+        )
+    ignored = getattr(summary.ingest, "ignored", [])
+    if ignored:
+        console.print(
+            f"{len(ignored)} landing entries not read (hidden, or refused: links, special files): "
+            + "; ".join(fr.file for fr in ignored[:5])
+            + ("; ..." if len(ignored) > 5 else "")
+            + "; see audit.load_log where status = 'ignored'"
         )
     if summary.dbt:
         d = summary.dbt

@@ -118,6 +118,8 @@ def publish(settings: Settings, run_id: str, schemas: list[str] | None = None) -
                 where database_name = current_database()
             )
             where table_schema in (select unnest(?::varchar[]))
+              -- leftovers of a killed dbt build are never published
+              and not suffix(table_name, '__dbt_tmp') and not suffix(table_name, '__dbt_backup')
             order by 1, 2
             """,
             [schemas],

@@ -28,11 +28,12 @@ from empathy.config import Settings
 from empathy.gate import extras as extra_registry
 from empathy.gate import read as rd
 from empathy.gate import suites
-from empathy.gate.discover import LandingFile, UnknownFolder, discover
+from empathy.gate.discover import IgnoredEntry, LandingFile, UnknownFolder, discover
 from empathy.gate.read import FILES, SRC, FileRead, lit, q
 from empathy.gate.report import (
     BLOCKED,
     EMPTY,
+    IGNORED,
     LOADED,
     REJECTED,
     SKIPPED,
@@ -263,10 +264,11 @@ class _Run:
         t0 = time.monotonic()
         ensure_audit(self.con)
         extra_registry.backfill(self.con, self.run_id, self.now)
-        files, unknown = discover(self.settings.landing, progress=self.progress)
+        files, unknown, ignored = discover(self.settings.landing, progress=self.progress)
         self.report.seconds["discover"] = time.monotonic() - t0
         prev = self.previous_state()
         self._unknown_folders(unknown, prev)
+        self._ignored_entries(ignored, prev)
 
         by_table: dict[str, list[LandingFile]] = {}
         for f in files:
@@ -333,6 +335,23 @@ class _Run:
             self.report.notes.append(fr.message)
             p = prev.get(folder.rel)
             if p is None or p[1] != folder.hash:
+                self._log(fr, batch_id=None, size=None)
+
+    def _ignored_entries(self, ignored: list[IgnoredEntry], prev: dict) -> None:
+        """Hidden and refused entries: a load_log row (status ignored, with the reason) when new or changed."""
+        for entry in ignored:
+            fr = FileResult(
+                table=entry.table,
+                file=entry.rel,
+                status=IGNORED,
+                message=f"{entry.rel}: {entry.reason}",
+                file_hash=entry.hash,
+                run_id=self.run_id,
+            )
+            self.report.ignored.append(fr)
+            self.report.notes.append(fr.message)
+            p = prev.get(entry.rel)
+            if p is None or p[1] != entry.hash or p[2] != IGNORED:
                 self._log(fr, batch_id=None, size=None)
 
     def _skipped(self, f: LandingFile, p: tuple) -> FileResult:

@@ -60,6 +60,13 @@ def lit(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def path_lit(path: object) -> str:
+    """A file path as a literal for read_parquet / read_csv, which take glob patterns: the glob characters
+    ``[ ] ? *`` are escaped (``[[]``), so ``export[1].parquet`` or ``*.parquet`` name that one file."""
+    text = str(path)
+    return lit("".join(f"[{ch}]" if ch in "[]?*" else ch for ch in text))
+
+
 def _first_lines(text: str, n: int = 3) -> str:
     lines = [ln for ln in str(text).strip().splitlines() if ln.strip()]
     out = " ".join(lines[:n])
@@ -89,7 +96,7 @@ def _inspect_parquet(fr: FileRead) -> None:
 
 
 def _parquet_bulk_sql(paths: list[str]) -> str:
-    listing = "[" + ", ".join(lit(p) for p in paths) + "]"
+    listing = "[" + ", ".join(path_lit(p) for p in paths) + "]"
     return (
         f"select p.* exclude (__g_file, file_row_number), f.ord::integer as __g_ord, "
         f"p.file_row_number::bigint + 1 as __g_row "
@@ -115,7 +122,7 @@ def _read_parquet_one(con: duckdb.DuckDBPyConnection, fr: FileRead, table: str) 
         else:
             sql = (
                 f"select * exclude (file_row_number), {fr.ord}::integer as __g_ord, "
-                f"file_row_number::bigint + 1 as __g_row from read_parquet({lit(str(fr.file.path))}, "
+                f"file_row_number::bigint + 1 as __g_row from read_parquet({path_lit(fr.file.path)}, "
                 f"file_row_number = true, hive_partitioning = false)"
             )
             con.execute(f"create temp table {q(table)} as {sql}")
@@ -164,7 +171,7 @@ def _read_csv_one(con: duckdb.DuckDBPyConnection, fr: FileRead, table: str) -> b
     _drop(con, "__g_rej", "__g_rejscan", tmp)
     try:
         con.execute(
-            f"create temp table {q(tmp)} as select * from read_csv({lit(str(fr.file.path))}, all_varchar = true, "
+            f"create temp table {q(tmp)} as select * from read_csv({path_lit(fr.file.path)}, all_varchar = true, "
             f"header = true, hive_partitioning = false, store_rejects = true, rejects_table = '__g_rej', rejects_scan = '__g_rejscan', "
             f"max_line_size = {CSV_MAX_LINE}, buffer_size = {2 * CSV_MAX_LINE})"
         )
@@ -225,7 +232,7 @@ def _read_csv_group(con: duckdb.DuckDBPyConnection, frs: list[FileRead], table: 
     """Read CSV files that share a header in one scan; False when that fails (read them one by one)."""
     tmp = f"{table}_in"
     _drop(con, "__g_rej", "__g_rejscan", tmp)
-    listing = "[" + ", ".join(lit(str(fr.file.path)) for fr in frs) + "]"
+    listing = "[" + ", ".join(path_lit(fr.file.path) for fr in frs) + "]"
     try:
         con.execute(
             f"create temp table {q(tmp)} as select * from read_csv({listing}, all_varchar = true, header = true, "

@@ -13,7 +13,8 @@ REJECTED = "rejected"
 BLOCKED = "blocked"
 SKIPPED = "skipped_unchanged"
 UNKNOWN_TABLE = "unknown_table"
-STATUSES = (LOADED, EMPTY, REJECTED, BLOCKED, SKIPPED, UNKNOWN_TABLE)
+IGNORED = "ignored"  # hidden files and refused entries (symlinks, special files): never read
+STATUSES = (LOADED, EMPTY, REJECTED, BLOCKED, SKIPPED, UNKNOWN_TABLE, IGNORED)
 
 
 class GateBlocked(RuntimeError):
@@ -81,6 +82,8 @@ class IngestReport:
     problems: list[str] = field(default_factory=list)
     # Informational notes (skipped checks, unknown folders, ...).
     notes: list[str] = field(default_factory=list)
+    # Hidden and refused landing entries (never read), with the reason.
+    ignored: list[FileResult] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
     @property
