@@ -27,4 +27,9 @@ def model(dbt, session):
         existing,
         recompute_days=int(dbt.config.get("state_recompute_days", 3)),
         explain_days=int(dbt.config.get("state_explain_days", 28)),
+        interval_options={
+            "level": float(dbt.config.get("state_interval_level", 0.8)),
+            "calibration_share": float(dbt.config.get("state_interval_calibration_share", 0.2)),
+            "pair_days": int(dbt.config.get("state_interval_pair_days", 7)),
+        },
     )
