@@ -297,6 +297,9 @@ def test_conformal_interval_covers_the_latent_state_at_its_level():
     assert interval.label_half_width > interval.half_width
     label_low, label_high = interval.label_bounds(valence, held_out["label_source"].to_numpy())
     assert abs(interval_coverage(label_low, label_high, held_out["valence"]) - 0.8) <= 0.03
+    # too few pairs to measure the noise: no correction, the (wider) interval of a new label
+    few = calibrate_interval(train.head(120), x.head(120), weight[:120], level=0.8, threads=1)
+    assert few.n_pairs < 100 and not few.noise_corrected and few.half_width == few.label_half_width > 0
 
 
 def test_interval_is_an_interval(world):

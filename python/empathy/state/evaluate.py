@@ -228,9 +228,10 @@ def _label_interval_rows(models, paired: pd.DataFrame, period: str) -> list[Row]
 def truth_interval_row(models, matched: pd.DataFrame, period: str) -> Row:
     """Share of the latent weekly valences inside the stated interval of the state estimated at the week's end."""
     level = models.interval.level
+    note = "" if models.interval.noise_corrected else " (too few label pairs: not corrected for label noise)"
     return Row(
         f"demo truth, all customer-weeks {period}",
-        f"share of latent valence inside the stated {level:.0%} interval",
+        f"share of latent valence inside the stated {level:.0%} interval{note}",
         len(matched),
         interval_coverage(matched["valence_low"], matched["valence_high"], matched["true_valence"]),
         level,

@@ -473,6 +473,7 @@ class Interval:
     noise_sd: float
     n_calibration: int
     n_pairs: int
+    noise_corrected: bool = True
     offsets: dict[str, float] = field(default_factory=dict)
 
     def bounds(self, valence: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -488,7 +489,8 @@ class Interval:
         return {
             k: {s: round(o, 6) for s, o in sorted(v.items())} if isinstance(v, dict) else round(float(v), 6)
             for k, v in self.__dict__.items()
-        }
+            if not isinstance(v, bool)
+        } | {"noise_corrected": self.noise_corrected}
 
 
 def interval_coverage(low: Any, high: Any, actual: Any) -> float:
@@ -551,6 +553,7 @@ def calibrate_interval(
     level: float = 0.8,
     calibration_share: float = 0.2,
     pair_days: int = 7,
+    min_pairs: int = 100,
     seed: int = 7,
     threads: int = 2,
 ) -> Interval:
@@ -558,7 +561,8 @@ def calibrate_interval(
 
     A valence model is fitted on the labels before the calibration slice and judged on the slice. Too few
     labels on either side: the full model's residuals on its own labels stand in (in-sample, so the interval is
-    then likely too narrow; `n_calibration` says how many labels it rests on).
+    then likely too narrow; `n_calibration` says how many labels it rests on). With fewer than `min_pairs`
+    pairs to measure the label noise, there is no noise correction (`noise_corrected` False).
     """
     from scipy.stats import norm
 
@@ -579,7 +583,10 @@ def calibrate_interval(
     noise_var, n_pairs = label_noise_variance(
         pairs, _cross_fitted_residuals(pairs, x, y, weight, seed, threads), offsets, pair_days
     )
-    error_var = max(residual_var - noise_var, 0.0)
+    # Too few pairs to measure the noise, or more noise than residual: the error cannot be told apart from the
+    # noise, and the interval is that of a new label (wider than needed, never narrower).
+    corrected = n_pairs >= min_pairs and noise_var < residual_var
+    error_var = residual_var - noise_var if corrected else residual_var
     z = float(norm.ppf(0.5 + level / 2))
     return Interval(
         level=level,
@@ -589,6 +596,7 @@ def calibrate_interval(
         noise_sd=np.sqrt(noise_var),
         n_calibration=len(residual),
         n_pairs=n_pairs,
+        noise_corrected=corrected,
         offsets=offsets,
     )
 
