@@ -265,17 +265,22 @@ def test_no_nan_in_float_columns_and_no_driver_without_points(world):
 def _noisy_labels(n_customers: int, seed: int, noise: float = 0.3):
     """Labels of a latent state 0.4 * x + u (u: the customer's own level, which no feature shows) plus noise.
 
-    Each customer answers three times in a week (same state) and once a month later (a new x)."""
+    Each customer answers a survey and writes a message on one day (one state, independent noise), writes
+    again two days later (the state has moved: a new x) and a month later."""
     rng = np.random.default_rng(seed)
     rows = []
     for c in range(n_customers):
         u = rng.normal(0, 0.2)
         start = int(rng.integers(0, 150))
-        near, later = rng.uniform(-1, 1, 2)  # the state holds for a week, then moves
-        for day, x in ((start, near), (start + 2, near), (start + 5, near), (start + 30, later)):
-            rows.append((f"C{c:05d}", START + pd.Timedelta(days=day), x, np.clip(0.4 * x + u, -1, 1)))
-    frame = pd.DataFrame(rows, columns=["customer_id", "label_date", "x", "state"])
-    frame["label_source"] = "text"
+        first, second, third = rng.uniform(-1, 1, 3)
+        for day, x, source in (
+            (start, first, "survey_nps"),
+            (start, first, "text"),
+            (start + 2, second, "text"),
+            (start + 30, third, "text"),
+        ):
+            rows.append((f"C{c:05d}", START + pd.Timedelta(days=day), x, np.clip(0.4 * x + u, -1, 1), source))
+    frame = pd.DataFrame(rows, columns=["customer_id", "label_date", "x", "state", "label_source"])
     frame["valence"] = np.clip(frame["state"] + rng.normal(0, noise, len(frame)), -1, 1)
     return frame
 
@@ -287,7 +292,8 @@ def test_conformal_interval_covers_the_latent_state_at_its_level():
     x = train[["x"]]
     weight = np.ones(len(train))
     interval = calibrate_interval(train, x, weight, level=0.8, threads=1)
-    assert interval.n_pairs > 1000 and 0.25 < interval.noise_sd < 0.35  # the label noise is 0.3
+    assert interval.n_pairs == 3000 and interval.noise_corrected
+    assert 0.25 < interval.noise_sd < 0.35  # the label noise is 0.3
     model = _lgb("regressor", 7, 1).fit(x, train["valence"])
     held_out = _noisy_labels(2000, seed=12)  # customers the models never saw
     valence = np.clip(model.predict(held_out[["x"]]), -1, 1)
@@ -298,7 +304,7 @@ def test_conformal_interval_covers_the_latent_state_at_its_level():
     label_low, label_high = interval.label_bounds(valence, held_out["label_source"].to_numpy())
     assert abs(interval_coverage(label_low, label_high, held_out["valence"]) - 0.8) <= 0.03
     # too few pairs to measure the noise: no correction, the (wider) interval of a new label
-    few = calibrate_interval(train.head(120), x.head(120), weight[:120], level=0.8, threads=1)
+    few = calibrate_interval(train.head(200), x.head(200), weight[:200], level=0.8, threads=1)
     assert few.n_pairs < 100 and not few.noise_corrected and few.half_width == few.label_half_width > 0
 
 

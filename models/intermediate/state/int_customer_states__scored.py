@@ -30,7 +30,6 @@ def model(dbt, session):
         interval_options={
             "level": float(dbt.config.get("state_interval_level", 0.8)),
             "calibration_share": float(dbt.config.get("state_interval_calibration_share", 0.2)),
-            "pair_days": int(dbt.config.get("state_interval_pair_days", 7)),
             "min_pairs": int(dbt.config.get("state_interval_min_pairs", 100)),
         },
     )

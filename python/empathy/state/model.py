@@ -459,11 +459,11 @@ class Interval:
     """A calibrated interval for the latent valence: valence +- half_width (clipped to -1..1).
 
     Labels are noisy reads of the state, so the residuals of later labels against a model fitted before them
-    are wider than the model's error on the state itself. With label = state + noise, var(residual) =
-    var(error) + var(noise): the noise variance is estimated from pairs of labels of one customer 1 to `pair_days`
-    days apart (var(difference) / 2, the state barely moves in between), source offsets (surveys and reviews read
-    higher than texts) are removed from both, and the half-width is the normal quantile of the level times
-    the error's standard deviation. `label_half_width` is the interval for a new label (error and noise).
+    are wider than the model's error on the state itself: var(residual) = var(error) + var(noise). The share
+    of the error in it is measured on pairs of labels of one customer on one day from different sources (see
+    `error_share`); source offsets (surveys and reviews read higher than texts) are removed, and the
+    half-width is the normal quantile of the level times the error's standard deviation. `label_half_width`
+    is the interval for a new label (error and noise).
     """
 
     level: float
@@ -509,25 +509,28 @@ def _source_centred(values: np.ndarray, sources: np.ndarray) -> np.ndarray:
     return out
 
 
-def label_noise_variance(
-    pairs: pd.DataFrame, residual: np.ndarray, offsets: dict[str, float], pair_days: int
-) -> tuple[float, int]:
-    """var(label noise) from consecutive labels of one customer 1 to `pair_days` days apart.
+def error_share(pairs: pd.DataFrame, residual: np.ndarray, offsets: dict[str, float]) -> tuple[float, int]:
+    """The share of the residual variance that is the model's error on the state, not label noise.
 
-    The difference of two such labels' residuals (label - cross-fitted model, source offset removed) cancels what
-    the model explains of the state's move between them and the customer's lasting error; what is left is the
-    two labels' noise: var(difference) / 2.
+    Two labels of one customer on the same day from different sources (a survey answer and a message) read the
+    same state with independent noise, so the covariance of their residuals (label - cross-fitted model, source
+    offset removed) is the error variance: share = cov / mean variance (0..1). Labels days apart do not do:
+    the state moves within days (events, daily life), which would pass for noise.
     """
-    order = np.lexsort((pd.to_datetime(pairs["label_date"]).to_numpy(), pairs["customer_id"].astype(str).to_numpy()))
-    lab = pairs.iloc[order]
-    centred = np.asarray(residual, float)[order] - lab["label_source"].map(offsets).fillna(0.0).to_numpy(float)
-    same = lab["customer_id"].to_numpy()[1:] == lab["customer_id"].to_numpy()[:-1]
-    gap = np.diff(lab["label_date"].to_numpy("datetime64[D]").astype(np.int64))
-    ok = same & (gap >= 1) & (gap <= pair_days)  # one day's labels share a conversation, and its noise
-    diff = np.diff(centred)[ok]
-    if len(diff) < MIN_LABELS:
-        return 0.0, len(diff)
-    return float(np.mean((diff - diff.mean()) ** 2) / 2), len(diff)
+    frame = pd.DataFrame(
+        {
+            "customer_id": pairs["customer_id"].astype(str).to_numpy(),
+            "day": pd.to_datetime(pairs["label_date"]).dt.normalize().to_numpy(),
+            "source": pairs["label_source"].astype(str).to_numpy(),
+            "c": np.asarray(residual, float) - pairs["label_source"].map(offsets).fillna(0.0).to_numpy(float),
+        }
+    )
+    both = frame.merge(frame, on=["customer_id", "day"], suffixes=("_a", "_b"))
+    both = both[both["source_a"] < both["source_b"]]
+    if len(both) < MIN_LABELS:
+        return 1.0, len(both)
+    a, b = both["c_a"].to_numpy(), both["c_b"].to_numpy()
+    return float(np.clip(np.mean(a * b) / np.mean((a**2 + b**2) / 2), 0.0, 1.0)), len(both)
 
 
 def _cross_fitted_residuals(
@@ -552,7 +555,6 @@ def calibrate_interval(
     *,
     level: float = 0.8,
     calibration_share: float = 0.2,
-    pair_days: int = 7,
     min_pairs: int = 100,
     seed: int = 7,
     threads: int = 2,
@@ -580,13 +582,12 @@ def calibrate_interval(
     offsets = {str(s): float(residual[cal_sources == s].mean()) for s in np.unique(cal_sources)}
     centred = _source_centred(residual, cal_sources)
     residual_var = float(np.mean(centred**2))
-    noise_var, n_pairs = label_noise_variance(
-        pairs, _cross_fitted_residuals(pairs, x, y, weight, seed, threads), offsets, pair_days
-    )
-    # Too few pairs to measure the noise, or more noise than residual: the error cannot be told apart from the
-    # noise, and the interval is that of a new label (wider than needed, never narrower).
-    corrected = n_pairs >= min_pairs and noise_var < residual_var
-    error_var = residual_var - noise_var if corrected else residual_var
+    share, n_pairs = error_share(pairs, _cross_fitted_residuals(pairs, x, y, weight, seed, threads), offsets)
+    # Too few pairs to measure the noise: the error cannot be told apart from the noise, and the interval is
+    # that of a new label (wider than needed, never narrower).
+    corrected = n_pairs >= min_pairs
+    error_var = residual_var * share if corrected else residual_var
+    noise_var = residual_var - error_var
     z = float(norm.ppf(0.5 + level / 2))
     return Interval(
         level=level,

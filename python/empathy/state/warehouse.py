@@ -46,7 +46,7 @@ def score_states(
     rows not scored yet or within `recompute_days` of the newest scored day (the rows int_customer_days
     recomputes), so history keeps the estimate made at the time, with its model version. Drivers are computed
     for the latest row of every customer and the last `explain_days` days; `interval_options` go to
-    empathy.state.model.calibrate_interval (level, calibration_share, pair_days, min_pairs).
+    empathy.state.model.calibrate_interval (level, calibration_share, min_pairs).
     """
     todo = days
     if existing is not None:
