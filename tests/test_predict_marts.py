@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 from datetime import date, timedelta
 
@@ -109,6 +110,24 @@ def test_prediction_marts_build_and_publish(predict_built):
     assert targets["churn"] == n and targets["order_value"] > 0
     clv = _query(settings.published, "select count(*), sum(clv), min(clv) from marts.fct_clv")[0]
     assert clv[1] > 0 and clv[2] >= 0
+
+
+def test_explanations_carry_evidence_of_what_happened(predict_built):
+    settings, _ = predict_built
+    rows = _query(settings.published, "select target, driver, evidence from marts.fct_score_explanations")
+    assert rows and all(evidence for *_, evidence in rows)
+    assert not [e for *_, e in rows if re.search(r":\s*0(?![\d.])", e)]
+    assert "baseline" in {d for t, d, _ in rows if t == "churn"}
+    # a churn driver named after late deliveries only for customers with one in the scoring snapshot's window
+    unfounded = _query(
+        settings.warehouse,
+        "select count(*) from marts.fct_score_explanations e"
+        " inner join intermediate.int_customer_snapshots s"
+        " on s.customer_id = e.customer_id and s.snapshot_date = e.score_date and s.is_scoring_snapshot"
+        " where e.target = 'churn' and e.driver = 'late_delivery' and coalesce(s.late_deliveries_90d, 0) = 0"
+        " and coalesce(s.late_deliveries_30d, 0) = 0 and coalesce(s.overdue_parcels, 0) = 0",
+    )[0][0]
+    assert unfounded == 0
 
 
 def test_backtests_are_out_of_time_and_complete(predict_built):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, timedelta
 
 import duckdb
@@ -80,6 +81,67 @@ def test_explanations_point_at_states(text_built):  # noqa: F811
         " left join marts.fct_customer_emotional_states s using (customer_day_id)",
     )[0]
     assert orphans == 0 and latest_explained > 0
+
+
+ZERO_COUNT = re.compile(r":\s*0(?![\d.])")  # "...: 0" cites a count of zero
+
+
+def test_explanations_cite_evidence_of_what_happened(text_built):  # noqa: F811
+    settings, _ = text_built
+    rows = _query(settings.published, "select driver, evidence, explanation from marts.fct_state_explanations")
+    assert rows
+    assert all(evidence for _, evidence, _ in rows)
+    assert not [e for _, e, _ in rows if ZERO_COUNT.search(e)]
+    assert {d for d, *_ in rows} >= {"baseline"}
+    # a late-delivery driver only for a customer-day with a late delivery in its window
+    unfounded = _query(
+        settings.warehouse,
+        "select count(*) from marts.fct_state_explanations e"
+        " inner join intermediate.int_customer_days d using (customer_day_id)"
+        " where e.driver = 'late_delivery' and coalesce(d.late_deliveries_90d, 0) = 0"
+        " and coalesce(d.late_deliveries_30d, 0) = 0 and coalesce(d.overdue_parcels, 0) = 0",
+    )[0][0]
+    assert unfounded == 0
+
+
+def test_state_marts_have_no_nan_and_a_real_interval(text_built):  # noqa: F811
+    settings, _ = text_built
+    for table in ("fct_customer_emotional_states", "fct_state_explanations"):
+        floats = [
+            c
+            for (c,) in _query(
+                settings.published,
+                "select column_name from duckdb_columns() where table_name = ? and data_type in ('DOUBLE', 'FLOAT')",
+                [table],
+            )
+        ]
+        assert floats
+        nan = " + ".join(f"count(*) filter (where isnan({c}) or isinf({c}))" for c in floats)
+        assert _query(settings.published, f"select {nan} from marts.{table}")[0][0] == 0, table
+    narrow, unlabelled_driver, band_without_score = _query(
+        settings.published,
+        "select avg(case when empathy_score_low < empathy_score_high then 1 else 0 end),"
+        " count(*) filter (where (top_driver is null) <> (top_driver_points is null)"
+        " or (top_driver is null) <> (top_driver_evidence is null)),"
+        " count(*) filter (where empathy_score is null and empathy_band is not null)"
+        " from marts.fct_customer_emotional_states",
+    )[0]
+    assert narrow > 0.9 and unlabelled_driver == 0 and band_without_score == 0
+
+
+def test_eval_state_reports_the_interval_coverage(text_built, small_world):  # noqa: F811
+    from empathy.state.evaluate import evaluate_state
+
+    settings, _ = text_built
+    rows = evaluate_state(settings.warehouse, small_world / "_truth")
+    truth = [r for r in rows if r.metric.startswith("share of latent valence inside the stated 80% interval")]
+    labels = [r for r in rows if r.metric.startswith("share inside the stated 80% interval of a new label")]
+    assert len(truth) == len(labels) == 1
+    assert truth[0].baseline == 0.8 and truth[0].n > 100
+    # the small world has too few pairs of labels days apart to measure the label noise: the interval is then
+    # that of a new label, which must not cover the latent state less often than stated
+    assert "not corrected for label noise" in truth[0].metric
+    assert truth[0].value >= 0.8 - 0.03, truth[0]
 
 
 def test_yml_documents_every_column_of_the_state_models(text_built):  # noqa: F811

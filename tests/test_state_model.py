@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
 
 from empathy.state.model import (
+    BASELINE_DRIVER,
+    BASELINE_LABEL,
     DRIVER_OF_FEATURE,
     EMOTIONS,
     STATE_SCHEMA,
     NoLabels,
+    attribute,
+    driver_evidence,
     driver_points,
     fit_state_models,
     pair_with_features,
@@ -174,3 +180,137 @@ def test_missing_feature_column_names_the_table(world):
     days, _, _, _, models = world
     with pytest.raises(ValueError, match="int_customer_days lacks"):
         predict_states(models, pa.Table.from_pandas(days.drop(columns=["orders_90d"])))
+
+
+# -- evidence-backed explanations ----------------------------------------------------------------------------------
+ZERO_COUNT = re.compile(r":\s*0(?![\d.])")  # "...: 0" cites a count of zero
+
+
+def test_a_driver_named_after_an_event_needs_the_event(world):
+    days, _, _, _, models = world
+    frame = predict_states(models, days).to_pandas()
+    no_late = (days["late_deliveries_30d"] == 0).to_numpy()
+    for k in range(1, 4):
+        assert not (frame.loc[no_late, f"driver_{k}"] == "late_delivery").any()
+        shown = frame[f"driver_{k}"].notna()
+        assert frame.loc[shown, f"driver_{k}_evidence"].notna().all()
+        assert frame.loc[shown, f"driver_{k}_points"].notna().all()
+        assert not frame.loc[shown, f"driver_{k}_evidence"].str.contains(ZERO_COUNT).any()
+    # the customers without late deliveries still get the (positive) effect of not having one: as baseline
+    baseline = frame["driver_1"] == BASELINE_DRIVER
+    assert baseline.any()
+    assert frame.loc[baseline, "driver_1_label"].eq(BASELINE_LABEL).all()
+    late = frame.loc[frame["driver_1"] == "late_delivery", "driver_1_evidence"]
+    assert late.str.startswith("late deliveries in 30 days: ").all()
+
+
+def test_attribution_with_the_baseline_still_sums_to_the_score(world):
+    days, _, _, _, models = world
+    from empathy.state.model import _frame, _matrix
+
+    frame = _frame(days)
+    x = _matrix(frame, models.features)
+    raw_names, raw = driver_points(models, x)
+    names, points = driver_points(models, x, frame)
+    assert names[-1] == BASELINE_DRIVER and names[:-1] == raw_names
+    assert np.allclose(points.sum(axis=1), raw.sum(axis=1), atol=1e-9)
+    expected = models.valence.predict(x, pred_contrib=True)[:, -1]
+    assert np.allclose(points.sum(axis=1) / 50 + expected, models.valence.predict(x), atol=1e-6)
+    no_late = (days["late_deliveries_30d"] == 0).to_numpy()
+    assert (points[no_late, names.index("late_delivery")] == 0).all()
+    assert np.allclose(points[~no_late, names.index("late_delivery")], raw[~no_late, names.index("late_delivery")])
+
+
+def test_evidence_says_what_when_and_how_many_and_never_zero():
+    frame = pd.DataFrame(
+        {
+            "state_date": pd.to_datetime(["2026-06-30", "2026-06-30", "2026-06-30"]),
+            "late_deliveries_90d": [2, 0, 1],
+            "days_since_late_delivery": [9, np.nan, np.nan],
+            "emails_delivered_90d": [5, 5, 0],
+            "email_opens_90d": [0, 3, 0],
+        }
+    )
+    groups = pd.DataFrame({"late_delivery": [-12.0, 3.0, -1.0], "email_engagement": [1.0, -2.0, 0.5]})
+    gated = attribute(groups, frame)
+    assert gated["late_delivery"].tolist() == [-12.0, 0.0, -1.0]
+    assert gated["email_engagement"].tolist() == [1.0, -2.0, 0.0]
+    assert gated[BASELINE_DRIVER].tolist() == [0.0, 3.0, 0.5]
+    assert np.allclose(gated.sum(axis=1), groups.sum(axis=1))
+    late = driver_evidence(frame, "late_delivery")
+    assert late[0] == "late deliveries in 90 days: 2, the last on 2026-06-21 (9 days ago)"
+    assert late[1] is None and late[2] == "late deliveries in 90 days: 1"
+    email = driver_evidence(frame, "email_engagement")
+    assert email.tolist() == ["e-mails delivered in 90 days: 5", "e-mails delivered in 90 days: 5, opened: 3", None]
+    base = driver_evidence(frame.head(1), BASELINE_DRIVER, [["late delivery"]])
+    assert base[0] == "none of these in the window, against the average customer: late delivery"
+
+
+def test_no_nan_in_float_columns_and_no_driver_without_points(world):
+    import pyarrow.compute as pc
+
+    days, _, _, _, models = world
+    mask = np.zeros(len(days), dtype=bool)
+    mask[:50] = True
+    table = predict_states(models, days.head(200), explain=mask[:200])
+    for f in table.schema:
+        if pa.types.is_floating(f.type):
+            assert pc.sum(pc.is_nan(table[f.name])).as_py() in (0, None), f.name
+    frame = table.to_pandas()
+    assert frame["driver_1_points"].iloc[50:].isna().all() and frame["driver_1"].iloc[50:].isna().all()
+    assert (frame["driver_1"].isna() == frame["driver_1_points"].isna()).all()
+
+
+# -- calibrated intervals ------------------------------------------------------------------------------------------
+def _noisy_labels(n_customers: int, seed: int, noise: float = 0.3):
+    """Labels of a latent state 0.4 * x + u (u: the customer's own level, which no feature shows) plus noise.
+
+    Each customer answers a survey and writes a message on one day (one state, independent noise), writes
+    again two days later (the state has moved: a new x) and a month later."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for c in range(n_customers):
+        u = rng.normal(0, 0.2)
+        start = int(rng.integers(0, 150))
+        first, second, third = rng.uniform(-1, 1, 3)
+        for day, x, source in (
+            (start, first, "survey_nps"),
+            (start, first, "text"),
+            (start + 2, second, "text"),
+            (start + 30, third, "text"),
+        ):
+            rows.append((f"C{c:05d}", START + pd.Timedelta(days=day), x, np.clip(0.4 * x + u, -1, 1), source))
+    frame = pd.DataFrame(rows, columns=["customer_id", "label_date", "x", "state", "label_source"])
+    frame["valence"] = np.clip(frame["state"] + rng.normal(0, noise, len(frame)), -1, 1)
+    return frame
+
+
+def test_conformal_interval_covers_the_latent_state_at_its_level():
+    from empathy.state.model import _lgb, calibrate_interval, interval_coverage
+
+    train = _noisy_labels(3000, seed=11)
+    x = train[["x"]]
+    weight = np.ones(len(train))
+    interval = calibrate_interval(train, x, weight, level=0.8, threads=1)
+    assert interval.n_pairs == 3000 and interval.noise_corrected
+    assert 0.25 < interval.noise_sd < 0.35  # the label noise is 0.3
+    model = _lgb("regressor", 7, 1).fit(x, train["valence"])
+    held_out = _noisy_labels(2000, seed=12)  # customers the models never saw
+    valence = np.clip(model.predict(held_out[["x"]]), -1, 1)
+    low, high = interval.bounds(valence)
+    assert abs(interval_coverage(low, high, held_out["state"]) - 0.8) <= 0.03
+    # the interval of a new label is wider and covers the noisy labels at the level too
+    assert interval.label_half_width > interval.half_width
+    label_low, label_high = interval.label_bounds(valence, held_out["label_source"].to_numpy())
+    assert abs(interval_coverage(label_low, label_high, held_out["valence"]) - 0.8) <= 0.03
+    # too few pairs to measure the noise: no correction, the (wider) interval of a new label
+    few = calibrate_interval(train.head(200), x.head(200), weight[:200], level=0.8, threads=1)
+    assert few.n_pairs < 100 and not few.noise_corrected and few.half_width == few.label_half_width > 0
+
+
+def test_interval_is_an_interval(world):
+    days, _, _, _, models = world
+    states = predict_states(models, days, explain=False).to_pandas()
+    assert (states["valence_high"] < 1).mean() > 0.5
+    assert (states["empathy_score_low"] < states["empathy_score_high"]).mean() > 0.95
+    assert np.allclose(states["confidence"], 1 - (states["valence_high"] - states["valence_low"]) / 2)

@@ -31,4 +31,9 @@ def model(dbt, session):
         existing,
         recompute_days=int(dbt.config.get("state_recompute_days", 3)),
         explain_days=int(dbt.config.get("state_explain_days", 28)),
+        interval_options={
+            "level": float(dbt.config.get("state_interval_level", 0.8)),
+            "calibration_share": float(dbt.config.get("state_interval_calibration_share", 0.2)),
+            "min_pairs": int(dbt.config.get("state_interval_min_pairs", 100)),
+        },
     )

@@ -3,8 +3,11 @@
 {#-
     Why a customer-day's Empathy Score is what it is: its top drivers as rows
     (rank 1 = the largest absolute contribution), in Empathy Score points
-    against the average customer-day, with the evidence behind each
-    ("late delivery 9 days ago: -12 points").
+    against the average customer-day, with the evidence behind each: what
+    happened, when and how many ("late deliveries in 90 days: 2, the last on
+    2026-06-21 (9 days ago): -12 points"). A driver named after an event shows
+    only for a customer who had it in its window; the rest is the baseline
+    driver (see empathy.state.model.attribute).
 -#}
 
 with
@@ -35,7 +38,10 @@ drivers as (
         scored.empathy_score,
         scored.model_version
     from scored
-    where scored.driver_{{ k }} is not null
+    where
+        scored.driver_{{ k }} is not null
+        and scored.driver_{{ k }}_points is not null
+        and scored.driver_{{ k }}_evidence is not null
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 
@@ -56,7 +62,7 @@ final as (
         case when drivers.points < 0 then 'lowers' else 'raises' end as direction,
         drivers.evidence,
         {{ dbt.concat([
-            'coalesce(drivers.evidence, drivers.driver_label)', "': '",
+            'drivers.evidence', "': '",
             "case when drivers.points >= 0 then '+' else '' end",
             'cast(cast(round(drivers.points, 0) as integer) as ' ~ dbt.type_string() ~ ')', "' points'"
         ]) }} as explanation,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import duckdb
@@ -30,6 +31,7 @@ from empathy.predict import backtest as bt
 from empathy.predict import churn as ch
 from empathy.predict import clv as cl
 from empathy.predict.sql_export import booster_to_sql
+from empathy.state.model import BASELINE_DRIVER, BASELINE_LABEL, EVIDENCE, attribute, driver_evidence
 from empathy.text.warehouse import as_table, backend  # noqa: F401  (re-exported for the dbt models)
 
 PERIOD_DAYS = 7.0  # BG/NBD time unit: weeks, as in Fader, Hardie & Lee (2005)
@@ -837,11 +839,37 @@ EXPLANATION_SCHEMA = pa.schema(
         ("contribution", pa.float64()),
         ("unit", pa.string()),
         ("direction", pa.string()),
+        ("evidence", pa.string()),
         ("baseline", pa.float64()),
         ("prediction", pa.float64()),
         ("model_version", pa.string()),
     ]
 )
+# The evidence of the churn drivers: the state model's facts, and those of what only churn sees.
+CHURN_EVIDENCE = EVIDENCE | {
+    "subscription": (
+        (
+            "active_subscriptions",
+            (
+                "active subscriptions: {active_subscriptions:.0f}, {subscription_monthly_amount_usd:.2f} USD a month,"
+                " for {subscription_tenure_days:.0f} days",
+                "active subscriptions: {active_subscriptions:.0f}",
+            ),
+        ),
+        ("last_price_change_share", ("last price change: {last_price_change_share:+.0%}",)),
+    ),
+    "consent": (
+        ("has_email_marketing_consent", ("consents to marketing e-mails",)),
+        ("has_sms_marketing_consent", ("consents to marketing SMS",)),
+        ("has_profiling_consent", ("consents to profiling",)),
+    ),
+    "profile": (
+        ("segment", ("segment: {segment}",)),
+        ("acquisition_channel", ("acquired through: {acquisition_channel}",)),
+        ("company_size", ("company size: {company_size}",)),
+        ("industry", ("industry: {industry}",)),
+    ),
+}
 VALUE_DRIVER_LABELS = {
     "frequency": "how often they buy",
     "recency": "how recently they bought",
@@ -864,7 +892,10 @@ def _top_rows(
     prediction: np.ndarray,
     version: str,
     top: int,
+    evidence: Callable[[np.ndarray, str], np.ndarray],
 ) -> list[pa.Table]:
+    """The top `top` drivers per row; `evidence(rows, driver)` gives the evidence text of `driver` on `rows`
+    (None: no evidence, and the driver is not shown)."""
     values = groups.to_numpy()
     names = np.asarray(groups.columns)
     k = min(top, values.shape[1])
@@ -874,6 +905,11 @@ def _top_rows(
         j = order[:, rank]
         v = values[np.arange(len(values)), j]
         keep = np.abs(v) > 1e-12
+        texts = np.full(len(values), None, dtype=object)
+        for name in np.unique(names[j][keep]):
+            sel = np.nonzero(keep & (names[j] == name))[0]
+            texts[sel] = evidence(sel, str(name))
+        keep &= pd.notna(texts)
         drivers = names[j][keep]
         ids = [f"{c}:{score_date}:{target}:{rank + 1}" for c in customers[keep]]
         out.append(
@@ -889,6 +925,7 @@ def _top_rows(
                     "contribution": pa.array(v[keep]),
                     "unit": pa.array([unit] * int(keep.sum()), pa.string()),
                     "direction": pa.array(np.where(v[keep] > 0, "raises", "lowers"), pa.string()),
+                    "evidence": pa.array(texts[keep], pa.string()),
                     "baseline": pa.array(np.asarray(baseline, dtype=float)[keep]),
                     "prediction": pa.array(np.asarray(prediction, dtype=float)[keep]),
                     "model_version": pa.array([version] * int(keep.sum()), pa.string()),
@@ -897,6 +934,60 @@ def _top_rows(
             )
         )
     return out
+
+
+def churn_evidence(
+    groups: pd.DataFrame, rows: pa.Table
+) -> tuple[pd.DataFrame, Callable[[np.ndarray, str], np.ndarray]]:
+    """The churn groups with the evidence rule applied (empathy.state.model.attribute) and their evidence.
+
+    A driver named after an event keeps its contribution only for customers with that event in its window (as
+    of the snapshot's feature date); the rest goes to the baseline group, whose evidence names the drivers whose
+    events the customer did not have.
+    """
+    frame = rows.to_pandas()
+    frame["state_date"] = pd.to_datetime(frame["feature_date"])
+    gated = attribute(groups, frame, CHURN_EVIDENCE)
+    raw = groups.reindex(columns=gated.columns, fill_value=0.0).to_numpy()
+    moved = np.where(gated.to_numpy() == 0, np.abs(raw), 0.0)
+    moved[:, list(gated.columns).index(BASELINE_DRIVER)] = 0.0
+    labels = np.asarray([ch.DRIVER_LABELS.get(d, d.replace("_", " ")) for d in gated.columns], dtype=object)
+
+    def evidence(sel: np.ndarray, driver: str) -> np.ndarray:
+        absent = None
+        if driver == BASELINE_DRIVER:
+            order = np.argsort(-moved[sel], axis=1, kind="stable")[:, :3]
+            absent = [[labels[j] for j in order[i] if moved[sel[i], j] > 1e-3] for i in range(len(sel))]
+        return driver_evidence(frame.iloc[sel], driver, absent, CHURN_EVIDENCE)
+
+    return gated, evidence
+
+
+def value_evidence(X: pd.DataFrame) -> Callable[[np.ndarray, str], np.ndarray]:
+    """The evidence of the value drivers: the customer's value-model inputs, in words."""
+    texts = {
+        "frequency": lambda r: (
+            f"repeat purchases: {r.frequency:.0f}" if r.frequency >= 1 else "one purchase, no repeat yet"
+        ),
+        "recency": lambda r: (
+            f"last purchase {r.recency:.1f} weeks after the first" if r.frequency >= 1 else "no repeat purchase yet"
+        ),
+        "T": lambda r: f"first purchase {r.T:.1f} weeks ago",
+        "monetary_value": lambda r: (
+            f"average order value: {r.monetary_value:.2f} USD" if r.monetary_value > 0 else "no order value yet"
+        ),
+        "monthly_amount": lambda r: f"subscription price: {r.monthly_amount:.2f} USD a month",
+        "tenure_months": lambda r: (
+            f"subscribed for {r.tenure_months:.0f} months" if r.tenure_months >= 1 else "subscribed this month"
+        ),
+        "relative_risk": lambda r: f"churn risk {r.relative_risk:.2f} times the average customer's",
+    }
+
+    def evidence(sel: np.ndarray, driver: str) -> np.ndarray:
+        say = texts.get(driver, lambda r: f"{driver}: {getattr(r, driver):g}")
+        return np.asarray([say(r) for r in X.iloc[sel].itertuples(index=False)], dtype=object)
+
+    return evidence
 
 
 def explanations(
@@ -912,7 +1003,8 @@ def explanations(
     empathy.predict.churn.churn_contributions); they add up to the probability minus the baseline
     probability. Value: exact Shapley values of the value model's inputs (frequency, recency, customer age and
     order value for purchases; price, tenure and churn risk for subscriptions, as fct_clv holds them) against
-    the median customer; they add up to the value minus the median customer's value.
+    the median customer; they add up to the value minus the median customer's value. Every row carries its
+    evidence; a churn driver named after an event shows only for customers who had it (see churn_evidence).
     """
     versions = current_versions(registry)
     tables: list[pa.Table] = []
@@ -925,17 +1017,19 @@ def explanations(
         model = load_churn(versions["churn"])
         groups, p, p0 = ch.churn_contributions(model, rows)
         customers = np.asarray(rows["customer_id"].to_pylist(), dtype=object)
+        gated, evidence = churn_evidence(groups, rows)
         tables += _top_rows(
-            groups,
+            gated,
             customers,
             score_date,
             "churn",
             "probability points",
-            ch.DRIVER_LABELS,
+            ch.DRIVER_LABELS | {BASELINE_DRIVER: BASELINE_LABEL},
             p0 * 100,
             p * 100,
             versions["churn"]["model_version"],
             top,
+            evidence,
         )
     value = _arrow(clv_table).to_pandas().set_index("customer_id")
     horizon_months = int(value["clv_horizon_months"].iloc[0]) if len(value) else 12
@@ -968,6 +1062,7 @@ def explanations(
             fn(X),
             versions["clv_bgnbd"]["model_version"],
             top,
+            value_evidence(X),
         )
     subs = value[(value["contract_type"] == "subscription") & value["subscription_clv"].notna()]
     if "clv_subscription" in versions and len(subs):
@@ -1004,6 +1099,7 @@ def explanations(
             fn(X),
             versions["clv_subscription"]["model_version"],
             top,
+            value_evidence(X),
         )
     result = pa.concat_tables(tables) if tables else EXPLANATION_SCHEMA.empty_table()
     _report_explanations(result, versions)

@@ -2,8 +2,10 @@
 
 * Time split: the models are refitted on labels dated before the cutoff (the 75th percentile of label dates)
   and judged after it: predicted against actual NPS answers of responders (MAE beside the training mean's MAE;
-  AUC of P(detractor) for detractors).
+  AUC of P(detractor) for detractors), and the share of later labels inside the stated interval of a new label
+  (the state's interval widened by the label noise) beside the nominal level.
 * Against the demo world's ground truth (`<landing>/_truth/`, never read by the pipeline), after the cutoff:
+  the share of latent weekly valences inside the stated interval of the state (beside the nominal level),
   correlation of predicted and latent weekly valence and arousal (everyone, and customers who never said
   anything), accuracy of the dominant emotion beside always guessing the most frequent one, and the event
   library's sentiment effects against the true effect signs.
@@ -19,7 +21,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from empathy.state.model import EMOTIONS, fit_state_models, pair_with_features, predict_states
+from empathy.state.model import EMOTIONS, fit_state_models, interval_coverage, pair_with_features, predict_states
 
 # Event library types and the demo world's events they correspond to.
 TRUTH_EVENTS = {
@@ -101,6 +103,7 @@ def evaluate_state(warehouse: Path, truth: Path | None, *, progress: Callable[[s
                 "chance",
             )
         )
+    rows += _label_interval_rows(models, paired_labels(states, lab, cutoff), period)
     if truth is None or not (truth / "latent_state_weekly.parquet").exists():
         return rows
 
@@ -115,6 +118,7 @@ def evaluate_state(warehouse: Path, truth: Path | None, *, progress: Callable[[s
             columns={"valence": "true_valence", "arousal": "true_arousal", "dominant_emotion": "true_emotion"}
         ),
     )
+    rows.append(truth_interval_row(models, matched, period))
     said = set(lab["customer_id"])
     silent = ~matched["customer_id"].isin(said)
     for name, mask in (
@@ -193,6 +197,46 @@ def evaluate_state(warehouse: Path, truth: Path | None, *, progress: Callable[[s
             )
         )
     return rows
+
+
+def paired_labels(states: pd.DataFrame, lab: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
+    """The labels dated on or after `cutoff`, each with the state estimated the day before (`label_valence`)."""
+    later = lab[lab["label_date"] >= cutoff].rename(columns={"valence": "label_valence"})
+    return pair_with_features(
+        states, later[["customer_id", "label_date", "feature_date", "label_source", "label_valence"]]
+    )
+
+
+def _label_interval_rows(models, paired: pd.DataFrame, period: str) -> list[Row]:
+    """Share of later labels inside the interval of a new label (the state interval widened by label noise)."""
+    if paired.empty:
+        return []
+    low, high = models.interval.label_bounds(paired["valence"].to_numpy(float), paired["label_source"].to_numpy())
+    level = models.interval.level
+    return [
+        Row(
+            f"labels {period}",
+            f"share inside the stated {level:.0%} interval of a new label",
+            len(paired),
+            interval_coverage(low, high, paired["label_valence"]),
+            level,
+            "nominal",
+        )
+    ]
+
+
+def truth_interval_row(models, matched: pd.DataFrame, period: str) -> Row:
+    """Share of the latent weekly valences inside the stated interval of the state estimated at the week's end."""
+    level = models.interval.level
+    note = "" if models.interval.noise_corrected else " (too few label pairs: not corrected for label noise)"
+    return Row(
+        f"demo truth, all customer-weeks {period}",
+        f"share of latent valence inside the stated {level:.0%} interval{note}",
+        len(matched),
+        interval_coverage(matched["valence_low"], matched["valence_high"], matched["true_valence"]),
+        level,
+        "nominal",
+    )
 
 
 def to_markdown(rows: list[Row]) -> str:

@@ -18,14 +18,15 @@ Models (LightGBM gradient-boosted trees, deterministic, 1 thread per fit unless 
 * response propensity: P(answer | invitation, state); survey labels are weighted by the stabilised inverse of
   it (clipped to [0.2, 5]) so the respondents stand for everyone (they are not a random sample: the very happy
   and the very unhappy answer more);
-* valence (-1..1): all labels, survey answers weighted by their propensity weight, texts at half weight, plus
-  the 10% and 90% quantiles for an 80% interval;
+* valence (-1..1): all labels, survey answers weighted by their propensity weight, texts at half weight, with
+  an interval for the latent valence calibrated on the latest labels and corrected for label noise (Interval);
 * arousal (0..1) and the dominant emotion (7 classes, probabilities): from the customer's texts;
 * NPS: the score (0-10) and P(promoter/passive/detractor) from NPS answers, propensity-weighted.
 
-Empathy Score = 50 + 50 * valence (0-100); its confidence is 1 - (q90 - q10) / 2 of the valence interval.
+Empathy Score = 50 + 50 * valence (0-100); its confidence is 1 - (high - low) / 2 of the valence interval.
 Explanations: LightGBM's exact tree SHAP contributions of the valence model, summed into named drivers and
-turned into Empathy Score points.
+turned into Empathy Score points; a driver named after an event shows only where the customer had that event
+in its window, and the rest goes to the baseline group (see `attribute`).
 """
 
 from __future__ import annotations
@@ -51,9 +52,12 @@ ID_COLUMNS = ("customer_day_id", "customer_id", "state_date", "is_eventful", "is
 SOURCE_WEIGHTS = {"survey_nps": 1.0, "survey_csat": 1.0, "review": 1.0, "text": 0.5}
 PROPENSITY_CLIP = (0.2, 5.0)
 
-# Drivers: a name, what it is to a person, the features whose contributions it sums, and the evidence shown.
-# The evidence template reads feature values of the row; the first template whose fields are all present wins.
-DRIVERS: list[tuple[str, str, tuple[str, ...], tuple[str, ...]]] = [
+# Drivers: a name, what it is to a person, the features whose contributions it sums, and its evidence.
+# Evidence is a list of facts (count column, templates): a fact holds on a row when its count is above zero, and
+# it reads the first of its templates whose fields are all present. A driver is named on a row only when at least
+# one of its facts holds there (the customer had that event or behaviour in the window); otherwise its points go
+# to the baseline group (BASELINE_DRIVER). `{on__<column>}` is the date `<column>` days before the state date.
+DRIVERS: list[tuple[str, str, tuple[str, ...], tuple[tuple[str, tuple[str, ...]], ...]]] = [
     (
         "late_delivery",
         "late delivery",
@@ -64,15 +68,40 @@ DRIVERS: list[tuple[str, str, tuple[str, ...], tuple[str, ...]]] = [
             "days_since_late_delivery",
             "overdue_parcels",
             "max_days_overdue",
-            "deliveries_30d",
         ),
-        ("parcel {max_days_overdue:.0f} days overdue", "late delivery {days_since_late_delivery:.0f} days ago"),
+        (
+            (
+                "late_deliveries_90d",
+                (
+                    "late deliveries in 90 days: {late_deliveries_90d:.0f}, the last on {on__days_since_late_delivery}"
+                    " ({days_since_late_delivery:.0f} days ago)",
+                    "late deliveries in 90 days: {late_deliveries_90d:.0f}",
+                ),
+            ),
+            ("late_deliveries_30d", ("late deliveries in 30 days: {late_deliveries_30d:.0f}",)),
+            (
+                "overdue_parcels",
+                (
+                    "parcels overdue now: {overdue_parcels:.0f}, by up to {max_days_overdue:.0f} days",
+                    "parcels overdue now: {overdue_parcels:.0f}",
+                ),
+            ),
+        ),
     ),
     (
         "unresolved_ticket",
         "unresolved ticket",
         ("open_tickets", "oldest_open_ticket_days", "tickets_opened_90d", "days_since_ticket_opened"),
-        ("ticket open for {oldest_open_ticket_days:.0f} days", "ticket opened {days_since_ticket_opened:.0f} days ago"),
+        (
+            (
+                "open_tickets",
+                (
+                    "open tickets: {open_tickets:.0f}, the oldest open since {on__oldest_open_ticket_days}"
+                    " ({oldest_open_ticket_days:.0f} days)",
+                    "open tickets: {open_tickets:.0f}",
+                ),
+            ),
+        ),
     ),
     (
         "ticket_resolution",
@@ -84,7 +113,16 @@ DRIVERS: list[tuple[str, str, tuple[str, ...], tuple[str, ...]]] = [
             "days_since_ticket_resolved",
             "first_responses_90d",
         ),
-        ("ticket resolved {days_since_ticket_resolved:.0f} days ago, after {resolution_hours_mean_90d:.0f} h",),
+        (
+            (
+                "tickets_resolved_90d",
+                (
+                    "tickets resolved in 90 days: {tickets_resolved_90d:.0f}, the last on"
+                    " {on__days_since_ticket_resolved}, after {resolution_hours_mean_90d:.0f} h on average",
+                    "tickets resolved in 90 days: {tickets_resolved_90d:.0f}",
+                ),
+            ),
+        ),
     ),
     (
         "message_tone",
@@ -113,39 +151,84 @@ DRIVERS: list[tuple[str, str, tuple[str, ...], tuple[str, ...]]] = [
             "emotion_disgust_share_30d",
         ),
         (
-            "messages of the last 30 days: mean sentiment {sentiment_mean_30d:+.2f}",
-            "messages of the last 90 days: mean sentiment {sentiment_mean_90d:+.2f}",
+            (
+                "texts_30d",
+                ("messages in 30 days: {texts_30d:.0f}, mean sentiment {sentiment_mean_30d:+.2f}",),
+            ),
+            (
+                "texts_90d",
+                ("messages in 90 days: {texts_90d:.0f}, mean sentiment {sentiment_mean_90d:+.2f}",),
+            ),
         ),
     ),
     (
         "complaints",
         "complaints and cancellation requests",
         ("complaints_30d", "cancellation_intents_90d"),
-        ("{complaints_30d:.0f} complaints in 30 days, {cancellation_intents_90d:.0f} cancellation requests in 90",),
+        (
+            ("complaints_30d", ("complaints in 30 days: {complaints_30d:.0f}",)),
+            ("cancellation_intents_90d", ("cancellation requests in 90 days: {cancellation_intents_90d:.0f}",)),
+        ),
     ),
     (
         "defects_returns",
         "defects and returns",
         ("returns_30d", "returns_90d", "defect_returns_90d", "days_since_defect_return", "order_cancellations_90d"),
-        ("defective item returned {days_since_defect_return:.0f} days ago", "{returns_90d:.0f} returns in 90 days"),
+        (
+            (
+                "defect_returns_90d",
+                (
+                    "defective items returned in 90 days: {defect_returns_90d:.0f}, the last on"
+                    " {on__days_since_defect_return}",
+                    "defective items returned in 90 days: {defect_returns_90d:.0f}",
+                ),
+            ),
+            ("returns_90d", ("returns in 90 days: {returns_90d:.0f}",)),
+            ("order_cancellations_90d", ("orders cancelled in 90 days: {order_cancellations_90d:.0f}",)),
+        ),
     ),
     (
         "price_increase",
         "price increase",
         ("price_increases_90d", "days_since_price_increase", "subscription_cancellations_90d"),
-        ("price increase {days_since_price_increase:.0f} days ago",),
+        (
+            (
+                "price_increases_90d",
+                (
+                    "price increases in 90 days: {price_increases_90d:.0f}, the last on"
+                    " {on__days_since_price_increase} ({days_since_price_increase:.0f} days ago)",
+                    "price increases in 90 days: {price_increases_90d:.0f}",
+                ),
+            ),
+            (
+                "subscription_cancellations_90d",
+                ("subscriptions cancelled in 90 days: {subscription_cancellations_90d:.0f}",),
+            ),
+        ),
     ),
     (
         "billing",
         "billing problems",
         ("payment_failures_30d", "refunds_30d"),
-        ("{payment_failures_30d:.0f} failed payments and {refunds_30d:.0f} refunds in 30 days",),
+        (
+            ("payment_failures_30d", ("failed payments in 30 days: {payment_failures_30d:.0f}",)),
+            ("refunds_30d", ("refunds in 30 days: {refunds_30d:.0f}",)),
+        ),
     ),
     (
         "marketing_pressure",
         "marketing pressure",
         ("marketing_emails_7d", "marketing_emails_30d", "over_contact_7d"),
-        ("{marketing_emails_7d:.0f} marketing e-mails in 7 days",),
+        (
+            (
+                "marketing_emails_30d",
+                (
+                    "marketing e-mails in 30 days: {marketing_emails_30d:.0f}, of them in the last 7 days:"
+                    " {marketing_emails_7d:.0f}",
+                    "marketing e-mails in 30 days: {marketing_emails_30d:.0f}",
+                ),
+            ),
+        ),
     ),
     (
         "email_engagement",
@@ -164,8 +247,15 @@ DRIVERS: list[tuple[str, str, tuple[str, ...], tuple[str, ...]]] = [
             "spam_complaints_90d",
         ),
         (
-            "e-mail open rate {email_open_rate_30d:.0%} in 30 days against {email_open_rate_90d:.0%} in 90",
-            "no e-mail opened for {days_since_email_open:.0f} days",
+            (
+                "emails_delivered_90d",
+                (
+                    "e-mails delivered in 90 days: {emails_delivered_90d:.0f}, opened: {email_opens_90d:.0f}",
+                    "e-mails delivered in 90 days: {emails_delivered_90d:.0f}",
+                ),
+            ),
+            ("unsubscribes_90d", ("unsubscribes in 90 days: {unsubscribes_90d:.0f}",)),
+            ("spam_complaints_90d", ("spam complaints in 90 days: {spam_complaints_90d:.0f}",)),
         ),
     ),
     (
@@ -178,21 +268,44 @@ DRIVERS: list[tuple[str, str, tuple[str, ...], tuple[str, ...]]] = [
             "error_sessions_30d",
             "help_center_views_30d",
         ),
-        ("{error_sessions_30d:.0f} sessions with errors and {help_center_views_30d:.0f} help-centre views in 30 days",),
+        (
+            ("error_sessions_30d", ("web sessions with errors in 30 days: {error_sessions_30d:.0f}",)),
+            ("help_center_views_30d", ("help-centre views in 30 days: {help_center_views_30d:.0f}",)),
+            (
+                "searches_without_purchase_30d",
+                ("searches without a purchase in 30 days: {searches_without_purchase_30d:.0f}",),
+            ),
+        ),
     ),
     (
         "purchases",
         "purchase activity",
-        ("orders_90d", "orders_365d", "revenue_365d", "days_since_order"),
-        ("last order {days_since_order:.0f} days ago, {orders_365d:.0f} orders in a year",),
+        ("orders_90d", "orders_365d", "revenue_365d", "days_since_order", "deliveries_30d"),
+        (
+            (
+                "orders_365d",
+                (
+                    "orders in a year: {orders_365d:.0f}, the last on {on__days_since_order}"
+                    " ({days_since_order:.0f} days ago)",
+                    "orders in a year: {orders_365d:.0f}",
+                ),
+            ),
+            ("deliveries_30d", ("deliveries in 30 days: {deliveries_30d:.0f}",)),
+        ),
     ),
     (
         "contact_effort",
         "contact effort",
         ("inbound_contacts_30d", "inbound_contacts_90d", "live_contacts_30d", "wait_seconds_mean_30d"),
         (
-            "{inbound_contacts_30d:.0f} contacts in 30 days, {wait_seconds_mean_30d:.0f} s average wait",
-            "{inbound_contacts_30d:.0f} contacts in 30 days",
+            (
+                "inbound_contacts_30d",
+                (
+                    "contacts in 30 days: {inbound_contacts_30d:.0f}, {wait_seconds_mean_30d:.0f} s average wait",
+                    "contacts in 30 days: {inbound_contacts_30d:.0f}",
+                ),
+            ),
+            ("inbound_contacts_90d", ("contacts in 90 days: {inbound_contacts_90d:.0f}",)),
         ),
     ),
     (
@@ -205,18 +318,38 @@ DRIVERS: list[tuple[str, str, tuple[str, ...], tuple[str, ...]]] = [
             "reviews_90d",
             "social_mentions_90d",
         ),
-        ("{ignored_survey_invitations_90d:.0f} survey invitations ignored in 90 days",),
+        (
+            (
+                "survey_invitations_90d",
+                (
+                    "survey invitations in 90 days: {survey_invitations_90d:.0f}, answered: {survey_responses_90d:.0f}",
+                    "survey invitations in 90 days: {survey_invitations_90d:.0f}",
+                ),
+            ),
+            ("reviews_90d", ("reviews in 90 days: {reviews_90d:.0f}",)),
+            ("social_mentions_90d", ("social-media mentions in 90 days: {social_mentions_90d:.0f}",)),
+        ),
     ),
     (
         "relationship",
         "relationship stage",
         ("tenure_days", "lifecycle_stage", "days_since_engagement"),
         (
-            "customer for {tenure_days:.0f} days, last engaged {days_since_engagement:.0f} days ago",
-            "customer for {tenure_days:.0f} days",
+            (
+                "tenure_days",
+                (
+                    "customer since {on__tenure_days} ({tenure_days:.0f} days), last engaged on"
+                    " {on__days_since_engagement}",
+                    "customer since {on__tenure_days} ({tenure_days:.0f} days)",
+                ),
+            ),
         ),
     ),
 ]
+# Where the points of drivers without evidence on a row go: the customer differs from the average customer-day
+# in things that did not happen to them (no late delivery, no open ticket, ...).
+BASELINE_DRIVER = "baseline"
+BASELINE_LABEL = "baseline (typical customer)"
 DRIVER_OF_FEATURE = {f: name for name, _, features, _ in DRIVERS for f in features}
 TOP_DRIVERS = 3
 MIN_DRIVER_POINTS = 0.5
@@ -233,8 +366,7 @@ class StateModels:
 
     features: list[str]
     valence: Any
-    valence_low: Any
-    valence_high: Any
+    interval: Interval
     arousal: Any | None
     emotion: Any | None
     emotion_classes: list[str]
@@ -322,6 +454,154 @@ def _fit(model: Any, x: pd.DataFrame, y: Any, w: Any = None) -> Any:
     return model
 
 
+@dataclass
+class Interval:
+    """A calibrated interval for the latent valence: valence +- half_width (clipped to -1..1).
+
+    Labels are noisy reads of the state, so the residuals of later labels against a model fitted before them
+    are wider than the model's error on the state itself: var(residual) = var(error) + var(noise). The share
+    of the error in it is measured on pairs of labels of one customer on one day from different sources (see
+    `error_share`); source offsets (surveys and reviews read higher than texts) are removed, and the
+    half-width is the normal quantile of the level times the error's standard deviation. `label_half_width`
+    is the interval for a new label (error and noise).
+    """
+
+    level: float
+    half_width: float
+    label_half_width: float
+    residual_sd: float
+    noise_sd: float
+    n_calibration: int
+    n_pairs: int
+    noise_corrected: bool = True
+    offsets: dict[str, float] = field(default_factory=dict)
+
+    def bounds(self, valence: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The interval of the latent valence around each predicted valence."""
+        return np.clip(valence - self.half_width, -1, 1), np.clip(valence + self.half_width, -1, 1)
+
+    def label_bounds(self, valence: np.ndarray, sources: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The interval of a new label of each source (its offset added, the label noise included)."""
+        centre = np.asarray(valence, float) + np.asarray([self.offsets.get(str(s), 0.0) for s in sources])
+        return np.clip(centre - self.label_half_width, -1, 1), np.clip(centre + self.label_half_width, -1, 1)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            k: {s: round(o, 6) for s, o in sorted(v.items())} if isinstance(v, dict) else round(float(v), 6)
+            for k, v in self.__dict__.items()
+            if not isinstance(v, bool)
+        } | {"noise_corrected": self.noise_corrected}
+
+
+def interval_coverage(low: Any, high: Any, actual: Any) -> float:
+    """The share of `actual` values inside [low, high] (NaN when there are none)."""
+    low, high, actual = (np.asarray(v, dtype=float) for v in (low, high, actual))
+    ok = np.isfinite(low) & np.isfinite(high) & np.isfinite(actual)
+    return float(np.mean((actual[ok] >= low[ok]) & (actual[ok] <= high[ok]))) if ok.any() else float("nan")
+
+
+def _source_centred(values: np.ndarray, sources: np.ndarray) -> np.ndarray:
+    """`values` minus the mean of their label source (a source's offset is a trait of the scale, not the state)."""
+    out = np.asarray(values, dtype=float).copy()
+    for source in np.unique(sources):
+        sel = sources == source
+        out[sel] -= out[sel].mean()
+    return out
+
+
+def error_share(pairs: pd.DataFrame, residual: np.ndarray, offsets: dict[str, float]) -> tuple[float, int]:
+    """The share of the residual variance that is the model's error on the state, not label noise.
+
+    Two labels of one customer on the same day from different sources (a survey answer and a message) read the
+    same state with independent noise, so the covariance of their residuals (label - cross-fitted model, source
+    offset removed) is the error variance: share = cov / mean variance (0..1). Labels days apart do not do:
+    the state moves within days (events, daily life), which would pass for noise.
+    """
+    frame = pd.DataFrame(
+        {
+            "customer_id": pairs["customer_id"].astype(str).to_numpy(),
+            "day": pd.to_datetime(pairs["label_date"]).dt.normalize().to_numpy(),
+            "source": pairs["label_source"].astype(str).to_numpy(),
+            "c": np.asarray(residual, float) - pairs["label_source"].map(offsets).fillna(0.0).to_numpy(float),
+        }
+    )
+    both = frame.merge(frame, on=["customer_id", "day"], suffixes=("_a", "_b"))
+    both = both[both["source_a"] < both["source_b"]]
+    if len(both) < MIN_LABELS:
+        return 1.0, len(both)
+    a, b = both["c_a"].to_numpy(), both["c_b"].to_numpy()
+    return float(np.clip(np.mean(a * b) / np.mean((a**2 + b**2) / 2), 0.0, 1.0)), len(both)
+
+
+def _cross_fitted_residuals(
+    pairs: pd.DataFrame, x: pd.DataFrame, y: np.ndarray, weight: np.ndarray, seed: int, threads: int
+) -> np.ndarray:
+    """label - prediction of a model fitted on the other half of the customers (two folds by customer id):
+    in-sample residuals would have lost part of the noise to the fit."""
+    fold = (pd.util.hash_pandas_object(pairs["customer_id"].astype(str), index=False).to_numpy() % 2).astype(bool)
+    residual = np.zeros(len(y))
+    for part in (fold, ~fold):
+        if part.all() or not part.any():
+            return y - np.clip(_fit(_lgb("regressor", seed, threads), x, y, weight).predict(x), -1, 1)
+        model = _fit(_lgb("regressor", seed, threads), x[~part], y[~part], weight[~part])
+        residual[part] = y[part] - np.clip(model.predict(x[part]), -1, 1)
+    return residual
+
+
+def calibrate_interval(
+    pairs: pd.DataFrame,
+    x: pd.DataFrame,
+    weight: np.ndarray,
+    *,
+    level: float = 0.8,
+    calibration_share: float = 0.2,
+    min_pairs: int = 100,
+    seed: int = 7,
+    threads: int = 2,
+) -> Interval:
+    """Split conformal on the latest `calibration_share` of label dates, corrected for label noise (Interval).
+
+    A valence model is fitted on the labels before the calibration slice and judged on the slice. Too few
+    labels on either side: the full model's residuals on its own labels stand in (in-sample, so the interval is
+    then likely too narrow; `n_calibration` says how many labels it rests on). With fewer than `min_pairs`
+    pairs to measure the label noise, there is no noise correction (`noise_corrected` False).
+    """
+    from scipy.stats import norm
+
+    dates = pd.to_datetime(pairs["label_date"])
+    cut = dates.quantile(1 - calibration_share)
+    later = (dates >= cut).to_numpy()
+    y = pairs["valence"].to_numpy(float)
+    sources = pairs["label_source"].astype(str).to_numpy()
+    if later.sum() < MIN_LABELS or (~later).sum() < MIN_LABELS:
+        later = np.ones(len(y), dtype=bool)
+        model = _fit(_lgb("regressor", seed, threads), x, y, weight)
+    else:
+        model = _fit(_lgb("regressor", seed, threads), x[~later], y[~later], weight[~later])
+    residual, cal_sources = y[later] - np.clip(model.predict(x[later]), -1, 1), sources[later]
+    offsets = {str(s): float(residual[cal_sources == s].mean()) for s in np.unique(cal_sources)}
+    centred = _source_centred(residual, cal_sources)
+    residual_var = float(np.mean(centred**2))
+    share, n_pairs = error_share(pairs, _cross_fitted_residuals(pairs, x, y, weight, seed, threads), offsets)
+    # Too few pairs to measure the noise: the error cannot be told apart from the noise, and the interval is
+    # that of a new label (wider than needed, never narrower).
+    corrected = n_pairs >= min_pairs
+    error_var = residual_var * share if corrected else residual_var
+    noise_var = residual_var - error_var
+    z = float(norm.ppf(0.5 + level / 2))
+    return Interval(
+        level=level,
+        half_width=z * np.sqrt(error_var),
+        label_half_width=z * np.sqrt(residual_var),
+        residual_sd=np.sqrt(residual_var),
+        noise_sd=np.sqrt(noise_var),
+        n_calibration=len(residual),
+        n_pairs=n_pairs,
+        noise_corrected=corrected,
+        offsets=offsets,
+    )
+
+
 def fit_state_models(
     days: pa.Table | pd.DataFrame,
     labels: pa.Table | pd.DataFrame,
@@ -330,6 +610,7 @@ def fit_state_models(
     label_cutoff: Any = None,
     seed: int = 7,
     threads: int = 2,
+    interval_options: dict[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> StateModels:
     """Fit every state model on labels dated before `label_cutoff` (all labels when None)."""
@@ -374,8 +655,7 @@ def fit_state_models(
     _say(progress, f"valence on {len(pairs):,} labels")
     y = pairs["valence"].to_numpy(dtype=float)
     valence = _fit(_lgb("regressor", seed, threads), x, y, weight)
-    valence_low = _fit(_lgb("regressor", seed, threads, objective="quantile", alpha=0.1), x, y, weight)
-    valence_high = _fit(_lgb("regressor", seed, threads, objective="quantile", alpha=0.9), x, y, weight)
+    interval = calibrate_interval(pairs, x, weight, seed=seed, threads=threads, **(interval_options or {}))
 
     texts = pairs[(pairs["label_source"] == "text") & pairs["arousal"].notna()]
     _say(progress, f"arousal and emotion on {len(texts):,} text days")
@@ -411,13 +691,13 @@ def fit_state_models(
         "invitations": len(inv_pairs),
         "response_rate": float(inv_pairs["responded"].mean()) if len(inv_pairs) else None,
         "cutoff": None if label_cutoff is None else str(label_cutoff),
+        "interval": interval.summary(),
         "seed": seed,
     }
     return StateModels(
         features=features,
         valence=valence,
-        valence_low=valence_low,
-        valence_high=valence_high,
+        interval=interval,
         arousal=arousal,
         emotion=emotion,
         emotion_classes=[] if emotion is None else [str(c) for c in emotion.classes_],
@@ -464,23 +744,138 @@ STATE_SCHEMA = pa.schema(
 )
 
 
-def _evidence(frame: pd.DataFrame, templates: tuple[str, ...], rows: np.ndarray) -> np.ndarray:
-    """The first template whose fields are all present, per row (vectorised per template)."""
+EVIDENCE = {name: facts for name, _, _, facts in DRIVERS}
+DRIVER_LABELS = {name: label for name, label, *_ in DRIVERS} | {BASELINE_DRIVER: BASELINE_LABEL}
+
+
+def _present(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """Per row: is there something in `column`? A count or amount above zero, a true flag, a non-empty text."""
+    if column not in frame:
+        return np.zeros(len(frame), dtype=bool)
+    values = frame[column]
+    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+        return (pd.to_numeric(values, errors="coerce").fillna(0).abs() > 0).to_numpy()
+    return (values.notna() & values.astype(str).str.strip().ne("")).to_numpy()
+
+
+def has_evidence(frame: pd.DataFrame, driver: str, evidence: dict | None = None) -> np.ndarray:
+    """Per row: did the customer have the event or behaviour `driver` is named after, in its window?
+
+    A driver of `evidence` (EVIDENCE by default) needs one of its facts to hold (its column above zero);
+    any other feature group (a bring-your-own column) needs a value in the column of that name.
+    """
+    if driver == BASELINE_DRIVER:
+        return np.ones(len(frame), dtype=bool)
+    facts = (EVIDENCE if evidence is None else evidence).get(driver, ((driver, ()),))
+    held = np.zeros(len(frame), dtype=bool)
+    for column, _ in facts:
+        held |= _present(frame, column)
+    return held
+
+
+def attribute(groups: pd.DataFrame, frame: pd.DataFrame, evidence: dict | None = None) -> pd.DataFrame:
+    """Per-driver contributions with the evidence rule applied: a driver keeps its contribution on the rows
+    where it has evidence; elsewhere the contribution moves to BASELINE_DRIVER (the last column). Row sums are
+    unchanged, so the groups still add up to the prediction minus the model's expected value.
+    """
+    out = groups.reset_index(drop=True).copy()
+    frame = frame.reset_index(drop=True)
+    baseline = np.zeros(len(out)) if BASELINE_DRIVER not in out else out.pop(BASELINE_DRIVER).to_numpy(float)
+    for driver in out.columns:
+        held = has_evidence(frame, str(driver), evidence)
+        values = out[driver].to_numpy(dtype=float)
+        baseline = baseline + np.where(held, 0.0, values)
+        out[driver] = np.where(held, values, 0.0)
+    out[BASELINE_DRIVER] = baseline
+    out.index = groups.index
+    return out
+
+
+# Template fields that may read zero (today, a neutral tone); every other field is a count or a size.
+ZERO_IS_A_VALUE = ("on__", "days_since_", "sentiment_")
+
+
+def _fields(template: str) -> list[str]:
     import string
 
-    out = np.full(len(rows), None, dtype=object)
-    todo = np.ones(len(rows), dtype=bool)
+    return [f for _, f, _, _ in string.Formatter().parse(template) if f]
+
+
+def _with_dates(frame: pd.DataFrame, fields: list[str]) -> pd.DataFrame:
+    """The template fields of `frame`; `on__<column>` is the state date minus `<column>` days, as a date."""
+    values = pd.DataFrame(index=frame.index)
+    state_date = pd.to_datetime(frame["state_date"]) if "state_date" in frame else None
+    for name in fields:
+        column = name.removeprefix("on__")
+        if column not in frame or (name != column and state_date is None):
+            return pd.DataFrame()
+        value = frame[column]
+        if name != column:
+            when = state_date - pd.to_timedelta(pd.to_numeric(value, errors="coerce").round(), unit="D")
+            value = when.dt.strftime("%Y-%m-%d").where(when.notna())
+        values[name] = value
+    return values
+
+
+def _fact_text(frame: pd.DataFrame, templates: tuple[str, ...]) -> np.ndarray:
+    """The first template whose fields are all present, per row (None where none is)."""
+    out = np.full(len(frame), None, dtype=object)
+    todo = np.ones(len(frame), dtype=bool)
     for template in templates:
-        fields = [f for _, f, _, _ in string.Formatter().parse(template) if f]
-        if not set(fields) <= set(frame.columns):
+        fields = _fields(template)
+        values = _with_dates(frame, fields)
+        if values.empty and fields:
             continue
-        values = frame.iloc[rows][fields]
         ok = todo & values.notna().all(axis=1).to_numpy()
+        for name in fields:  # a count of zero is no evidence: the next template leaves it out
+            if not name.startswith(ZERO_IS_A_VALUE):
+                ok &= pd.to_numeric(values[name], errors="coerce").round().ne(0).to_numpy()
         if ok.any():
-            sub = values[ok]
-            out[ok] = [template.format(**dict(zip(fields, r, strict=True))) for r in sub.itertuples(index=False)]
+            rows = values[ok].itertuples(index=False)
+            out[ok] = [template.format(**dict(zip(fields, r, strict=True))) for r in rows]
             todo &= ~ok
     return out
+
+
+def _plain(value: Any) -> str:
+    """A value as people read it: numbers without trailing zeros."""
+    try:
+        return f"{float(value):g}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def driver_evidence(
+    frame: pd.DataFrame, driver: str, absent: list[list[str]] | None = None, evidence: dict | None = None
+) -> np.ndarray:
+    """What happened, when and how many, per row of `frame`, for `driver` (its facts that hold, see `_present`).
+
+    For BASELINE_DRIVER, `absent` names per row the drivers whose events the customer did not have.
+    """
+    evidence = EVIDENCE if evidence is None else evidence
+    n = len(frame)
+    if driver == BASELINE_DRIVER:
+        names = absent or [[] for _ in range(n)]
+        return np.asarray(
+            [
+                "none of these in the window, against the average customer: " + ", ".join(a)
+                if a
+                else "the average customer-day"
+                for a in names
+            ],
+            dtype=object,
+        )
+    if driver not in evidence:
+        held = _present(frame, driver)
+        values = frame[driver] if driver in frame else pd.Series(None, index=frame.index, dtype=object)
+        return np.asarray([f"{driver}: {_plain(v)}" if h else None for v, h in zip(values, held, strict=True)])
+    parts: list[np.ndarray] = []
+    for column, templates in evidence[driver]:
+        held = _present(frame, column)
+        text = _fact_text(frame, templates)
+        parts.append(np.where(held, text, None))
+    joined = ["; ".join(p for p in row if p) or None for row in zip(*parts, strict=True)] if parts else [None] * n
+    return np.asarray(joined, dtype=object)
 
 
 def predict_states(
@@ -509,9 +904,7 @@ def predict_states(
     if n == 0:
         return pa.Table.from_pylist([], schema=STATE_SCHEMA)
     valence = np.clip(models.valence.predict(x), -1, 1)
-    low = np.clip(models.valence_low.predict(x), -1, 1)
-    high = np.clip(models.valence_high.predict(x), -1, 1)
-    low, high = np.minimum(low, valence), np.maximum(high, valence)
+    low, high = models.interval.bounds(valence)
     out.update(valence=valence, valence_low=low, valence_high=high)
     out["arousal"] = np.clip(models.arousal.predict(x), 0, 1) if models.arousal is not None else np.full(n, np.nan)
     if models.emotion is not None:
@@ -552,11 +945,30 @@ def predict_states(
     if mask.any():
         _explain(models, frame, x, out, np.nonzero(mask)[0])
     out["model_version"] = np.full(n, models.version, dtype=object)
-    return pa.Table.from_pydict({name: out[name] for name in STATE_SCHEMA.names}, schema=STATE_SCHEMA)
+    return _table(out)
 
 
-def driver_points(models: StateModels, x: pd.DataFrame) -> tuple[list[str], np.ndarray]:
-    """Empathy Score points per driver and row: the valence model's SHAP contributions summed per driver."""
+def _table(out: dict[str, Any]) -> pa.Table:
+    """The state rows as Arrow: a missing or non-finite float becomes NULL, never NaN or infinity."""
+    columns = []
+    for f in STATE_SCHEMA:
+        values = out[f.name]
+        if pa.types.is_floating(f.type):
+            values = np.asarray(values, dtype=float)
+            columns.append(pa.array(values, f.type, mask=~np.isfinite(values)))
+        else:
+            columns.append(pa.array(values, f.type, from_pandas=True))
+    return pa.Table.from_arrays(columns, schema=STATE_SCHEMA)
+
+
+def driver_points(
+    models: StateModels, x: pd.DataFrame, frame: pd.DataFrame | None = None
+) -> tuple[list[str], np.ndarray]:
+    """Empathy Score points per driver and row: the valence model's SHAP contributions summed per driver.
+
+    With `frame` (the rows' customer-days), the evidence rule applies (see `attribute`): the last name is then
+    BASELINE_DRIVER. Either way a row's points add up to 50 x (raw valence prediction - expected value).
+    """
     contrib = models.valence.predict(x, pred_contrib=True)[:, :-1]  # last column: the expected value
     names = [name for name, *_ in DRIVERS]
     extra = sorted({f for f in models.features if f not in DRIVER_OF_FEATURE})
@@ -565,27 +977,37 @@ def driver_points(models: StateModels, x: pd.DataFrame) -> tuple[list[str], np.n
     groups = np.zeros((len(x), len(names_all)))
     for j, feature in enumerate(models.features):
         groups[:, index[DRIVER_OF_FEATURE.get(feature, feature)]] += contrib[:, j]
-    return names_all, 50 * groups
+    if frame is None:
+        return names_all, 50 * groups
+    gated = attribute(pd.DataFrame(50 * groups, columns=names_all), frame.reset_index(drop=True))
+    return list(gated.columns), gated.to_numpy()
 
 
 def _explain(models: StateModels, frame: pd.DataFrame, x: pd.DataFrame, out: dict[str, Any], rows: np.ndarray) -> None:
-    frame = frame.iloc[rows]
-    names, points = driver_points(models, x.iloc[rows])
-    labels = {name: label for name, label, *_ in DRIVERS}
-    templates = {name: tpl for name, _, _, tpl in DRIVERS}
-    order = np.argsort(-np.abs(points), axis=1)[:, :TOP_DRIVERS]
-    label_of = np.asarray([labels.get(d, d.replace("_", " ")) for d in names], dtype=object)
+    """The top drivers of `rows`: evidence-backed drivers and the baseline, by absolute points."""
+    frame = frame.iloc[rows].reset_index(drop=True)
+    raw_names, raw = driver_points(models, x.iloc[rows])
+    gated = attribute(pd.DataFrame(raw, columns=raw_names), frame)
+    names, points = list(gated.columns), gated.to_numpy()
+    # What the baseline stands for on each row: the drivers without evidence, largest moved points first.
+    moved = np.where(points[:, : len(raw_names)] == 0, np.abs(raw), 0.0)
+    absent_order = np.argsort(-moved, axis=1, kind="stable")[:, :TOP_DRIVERS]
+    order = np.argsort(-np.abs(points), axis=1, kind="stable")[:, :TOP_DRIVERS]
+    label_of = np.asarray([DRIVER_LABELS.get(d, d.replace("_", " ")) for d in names], dtype=object)
     for k in range(TOP_DRIVERS):
         idx = order[:, k]
         pts = points[np.arange(len(rows)), idx]
         keep = np.abs(pts) >= MIN_DRIVER_POINTS
         driver = np.asarray(names, dtype=object)[idx]
-        out[f"driver_{k + 1}"][rows] = np.where(keep, driver, None)
-        out[f"driver_{k + 1}_label"][rows] = np.where(keep, label_of[idx], None)
-        out[f"driver_{k + 1}_points"][rows] = np.where(keep, np.round(pts, 2), np.nan)
         evidence = np.full(len(rows), None, dtype=object)
         for name in np.unique(driver[keep]):
             sel = np.nonzero(keep & (driver == name))[0]
-            if name in templates:
-                evidence[sel] = _evidence(frame, templates[name], sel)
-        out[f"driver_{k + 1}_evidence"][rows] = evidence
+            absent = None
+            if name == BASELINE_DRIVER:
+                absent = [[label_of[j] for j in absent_order[i] if moved[i, j] >= MIN_DRIVER_POINTS / 10] for i in sel]
+            evidence[sel] = driver_evidence(frame.iloc[sel], str(name), absent)
+        keep &= pd.notna(evidence)  # a driver without evidence text is not shown
+        out[f"driver_{k + 1}"][rows] = np.where(keep, driver, None)
+        out[f"driver_{k + 1}_label"][rows] = np.where(keep, label_of[idx], None)
+        out[f"driver_{k + 1}_points"][rows] = np.where(keep, np.round(pts, 2), np.nan)
+        out[f"driver_{k + 1}_evidence"][rows] = np.where(keep, evidence, None)

@@ -37,6 +37,7 @@ def score_states(
     *,
     recompute_days: int = 3,
     explain_days: int = 28,
+    interval_options: dict | None = None,
     threads: int = 2,
 ) -> pa.Table:
     """The state of every customer-day of int_customer_days that is new or recent.
@@ -44,7 +45,8 @@ def score_states(
     Models are refitted on every label each build. On the first build every row is scored; afterwards only
     rows not scored yet or within `recompute_days` of the newest scored day (the rows int_customer_days
     recomputes), so history keeps the estimate made at the time, with its model version. Drivers are computed
-    for the latest row of every customer and the last `explain_days` days.
+    for the latest row of every customer and the last `explain_days` days; `interval_options` go to
+    empathy.state.model.calibrate_interval (level, calibration_share, min_pairs).
     """
     todo = days
     if existing is not None:
@@ -61,7 +63,9 @@ def score_states(
         return pa.Table.from_pylist([], schema=STATE_SCHEMA)
     try:
         every_day = rows if existing is None else _arrow(days)  # the first build scores every row: read once
-        models = fit_state_models(every_day, _arrow(labels), _arrow(invitations), threads=threads)
+        models = fit_state_models(
+            every_day, _arrow(labels), _arrow(invitations), threads=threads, interval_options=interval_options
+        )
     except NoLabels as exc:  # a company with no answers, reviews or texts yet: no states, said in audit
         status.report(
             "state",
