@@ -76,9 +76,7 @@ def _said(statuses: dict, ref: str) -> list[tuple[str, dict]]:
 
 def _own(node: dict, statuses: dict) -> list[tuple[str, dict]]:
     name = node["name"]
-    refs = list(
-        (node.get("config", {}).get("meta") or {}).get("status_from") or node.get("meta", {}).get("status_from") or []
-    )
+    refs = _declared(node)
     said = _said(statuses, name)
     for ref in refs:
         said += _said(statuses, ref)
@@ -101,10 +99,19 @@ def _upstream(manifest: dict, unique_id: str) -> list[str]:
     return order
 
 
+def _declared(node: dict) -> list[str]:
+    meta = node.get("config", {}).get("meta") or node.get("meta") or {}
+    return list(meta.get("status_from") or [])
+
+
 def _why_empty(con, manifest: dict, uid: str, statuses: dict) -> tuple[str, str, str]:
-    """(status, reason, fix) for an empty mart that no model spoke for."""
+    """(status, reason, fix) for an empty mart whose own word (or its status_from components) is ok.
+
+    A mart that names its status_from components has said what it depends on: the models upstream are not
+    searched (an NPS model skipped upstream does not explain an empty alerts table)."""
     upstream = _upstream(manifest, uid)
-    for parent in upstream:
+    searched = [] if _declared(manifest["nodes"][uid]) else upstream
+    for parent in searched:
         node = manifest["nodes"].get(parent)
         if not node or node["resource_type"] != "model":
             continue

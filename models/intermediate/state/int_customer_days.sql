@@ -15,8 +15,8 @@
     customer by the end of `state_date`, over trailing 7/30/90/365-day windows.
 
     Rows (compact history): every eventful day of a customer
-    (int_customer_daily_activity), the day before each survey invitation, survey answer and
-    review (so a label can be paired with what was known just before it), the
+    (int_customer_daily_activity), the day before each survey invitation, survey answer,
+    review and social mention (so a label can be paired with what was known just before it), the
     day before every snapshot date (is_snapshot_date(): every
     `snapshot_every_days` days on a grid anchored at 1970-01-01) for customers
     with activity in the year before it or a subscription on it (the point-in-time features of churn and
@@ -147,6 +147,12 @@ survey_invitations as (
 
 ),
 
+social_mentions as (
+
+    select * from {{ ref('stg_feedback__social_mentions') }}
+
+),
+
 subscriptions as (
 
     select * from {{ ref('stg_commerce__subscriptions') }}
@@ -204,6 +210,12 @@ label_days as (
         customer_id,
         cast({{ dbt.dateadd('day', -1, 'cast(sent_at as date)') }} as date) as state_date
     from survey_invitations
+    where customer_id is not null
+    union
+    select
+        customer_id,
+        cast({{ dbt.dateadd('day', -1, 'cast(posted_at as date)') }} as date) as state_date
+    from social_mentions
     where customer_id is not null
 
 ),

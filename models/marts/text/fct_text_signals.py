@@ -7,7 +7,7 @@ sentiment replaces the generic sentiment, which stays in generic_sentiment_*; se
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
+    dbt.config(materialized="table", meta={"status_from": ["int_text_signals__scored.text_scoring"]})
     from empathy import status
     from empathy.text import warehouse
     from empathy.text.model import load_model

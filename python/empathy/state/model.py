@@ -642,6 +642,11 @@ def fit_state_models(
         )
 
     pairs = pair_with_features(frame, lab)
+    if len(pairs) < MIN_LABELS:
+        raise NoLabels(
+            f"{len(lab):,} labels, of which {len(pairs):,} have a customer-day on or before the day before them "
+            f"(the features they are learnt from): the emotional-state model needs at least {MIN_LABELS}"
+        )
     x = _matrix(pairs, features)
     weight = pairs["label_source"].map(SOURCE_WEIGHTS).fillna(1.0).to_numpy(dtype=float)
     is_survey = pairs["label_source"].str.startswith("survey_").to_numpy()
