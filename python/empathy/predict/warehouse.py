@@ -97,7 +97,11 @@ def _horizon(horizon: ir.Table) -> tuple[int, int]:
 
 
 def schema_spec_fingerprint(schema: pa.Schema) -> str:
-    """The fingerprint infer_spec would give, from the column types alone (no data read)."""
+    """The fingerprint of the candidate feature columns, from the column types alone (no data read).
+
+    Churn and next-action versions record this fingerprint, not their spec's: infer_spec drops a text column
+    with no values, so the spec's fingerprint would differ from the data's on every build and retrain each time.
+    """
     numeric, categorical = [], []
     for f in schema:
         if f.name in ch.META_COLUMNS:
@@ -362,14 +366,17 @@ def train_registry(
             if churn_reason:
                 row, model = _churn_version(rows, score, window, horizon_days, churn_reason, threads)
                 spec = model.spec
-                new.append(row)
+                new.append(row | {"feature_fingerprint": fingerprint})
                 _log(
                     f"churn: trained on {row['n_train']} snapshots, calibrated on {window.calibration_date}, "
                     f"SQL parity {row['sql_parity_max_abs_diff']:.2e} over {score.num_rows} rows"
                 )
             if next_reason:
                 spec = spec or ch.infer_spec(rows.drop_columns(["is_churned", "next_action"]))
-                new.append(_next_action_version(rows, window, spec, next_reason, threads))
+                new.append(
+                    _next_action_version(rows, window, spec, next_reason, threads)
+                    | {"feature_fingerprint": fingerprint}
+                )
         except ch.NotEnoughHistory as exc:
             _log(f"churn/next action: {exc}; no new version this build")
     clv_reason = _retrain_reason(
