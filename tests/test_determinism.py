@@ -1,8 +1,8 @@
 """Same input, same output: the same world built twice from scratch publishes equal tables, and a re-run with no
 new landing files changes no published table and adds no model version.
 
-One world (retail, 600 customers x 150 days, every table) is built in two homes; the first home is then built a
-third time on the same files. Every table of the published `marts` schema (and `audit.model_status` when it
+One world (retail, 600 customers x 150 days, every table, customers with a bring-your-own text column sent empty)
+is built in two homes; the first home is then built a third time on the same files. Every table of the published `marts` schema (and `audit.model_status` when it
 exists) is compared row for row, rows sorted by every column, floats to 1e-12 relative.
 """
 
@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 
 from empathy.predict import churn as ch
@@ -212,6 +213,25 @@ def test_a_second_registry_build_on_the_same_data_adds_no_version():
     assert train_registry(*grown, ibis.memtable(first), min_history_days=0, threads=1).num_rows == 2
 
 
+EMPTY_COLUMN = "referral_note"  # a bring-your-own text column the company sends empty
+
+
+def _add_empty_text_column(landing) -> None:
+    for path in sorted((landing / "customers").rglob("*.parquet")):
+        data = pq.read_table(path)
+        pq.write_table(data.append_column(EMPTY_COLUMN, pa.nulls(data.num_rows, pa.string())), path)
+
+
+def _empty_feature(path) -> list[tuple]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(
+            f"select count(*), count(byo__{EMPTY_COLUMN}) from intermediate.int_customer_snapshots"
+        ).fetchall()
+    finally:
+        con.close()
+
+
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory):
     from empathy.generate import generate
@@ -221,6 +241,7 @@ def builds(tmp_path_factory):
     _text_model_or_skip()
     landing = tmp_path_factory.mktemp("determinism_world") / "landing"
     generate(landing, customers=600, days=150, seed=11, sector="retail", end_date=date(2026, 6, 30))
+    _add_empty_text_column(landing)
     homes = []
     for name in ("first", "second"):
         settings = make_settings(tmp_path_factory.mktemp(f"determinism_{name}"), landing=landing)
@@ -236,6 +257,7 @@ def builds(tmp_path_factory):
         "rerun": snapshot(homes[0].published),
         "versions_before": before,
         "versions_after": _versions(homes[0].warehouse),
+        "empty_feature": _empty_feature(homes[0].warehouse),
     }
 
 
@@ -253,6 +275,8 @@ def test_rerun_without_new_files_changes_no_published_table(builds):
 
 @pytest.mark.slow
 def test_rerun_on_the_same_data_adds_no_model_version(builds):
+    ((rows, filled),) = builds["empty_feature"]
+    assert rows > 0 and filled == 0  # the empty text column reached the snapshots, as a candidate feature
     before, after = builds["versions_before"], builds["versions_after"]
     assert {v.split("-")[0] for v in before["registry"]} >= {"churn", "next_action"}
     assert after == before

@@ -254,7 +254,7 @@ def order_transactions(orders: ir.Table, rates: ir.Table, before: date) -> pd.Da
         date=o.ordered_at,
         amount=(o.order_total * o.usd_per_unit).fill_null(0.0),
     )
-    frame = _arrow(o).to_pandas()
+    frame = _arrow(o.order_by(["customer_id", "date", "amount"])).to_pandas()  # sums in one order
     frame["date"] = pd.to_datetime(frame["date"])
     return frame
 
@@ -262,9 +262,9 @@ def order_transactions(orders: ir.Table, rates: ir.Table, before: date) -> pd.Da
 def subscription_durations(subscriptions: ir.Table, data_end: date) -> pd.DataFrame:
     """Months from start to end (observed) or to data_end (censored) for every subscription started by then."""
     s = _arrow(
-        subscriptions.filter(
-            subscriptions.started_at.notnull() & (subscriptions.started_at.cast("date") <= data_end)
-        ).select("started_at", "ended_at")
+        subscriptions.filter(subscriptions.started_at.notnull() & (subscriptions.started_at.cast("date") <= data_end))
+        .select("started_at", "ended_at")
+        .order_by(["started_at", "ended_at"])
     ).to_pandas()
     end = pd.Timestamp(data_end) + pd.Timedelta(days=1)
     ended = s["ended_at"].notna() & (s["ended_at"] < end)
