@@ -209,8 +209,8 @@ def test_a_second_registry_build_on_the_same_data_adds_no_version():
     again = train_registry(*inputs, ibis.memtable(first), min_history_days=0, threads=1)
     assert again.num_rows == 0, again.select(["model_name", "retrain_reason"]).to_pylist()
     # a column that goes away is still a change of the feature columns
-    grown = _registry_inputs(with_empty_text_column=False)
-    assert train_registry(*grown, ibis.memtable(first), min_history_days=0, threads=1).num_rows == 2
+    shrunk = _registry_inputs(with_empty_text_column=False)
+    assert train_registry(*shrunk, ibis.memtable(first), min_history_days=0, threads=1).num_rows == 2
 
 
 EMPTY_COLUMN = "referral_note"  # a bring-your-own text column the company sends empty
