@@ -55,8 +55,11 @@ _TREE_PARAMS: dict = {
     "max_cat_to_onehot": 8,
     "seed": 7,
     "deterministic": True,
+    "force_row_wise": True,
     "verbose": -1,
 }
+# Same rows, same trees: LightGBM otherwise picks row- or column-wise histograms by timing them on each fit.
+_DETERMINISTIC = {"deterministic": True, "force_row_wise": True}
 CHURN_PARAMS: dict = {"objective": "binary", **_TREE_PARAMS, "num_boost_round": 250}
 NEXT_ACTION_PARAMS: dict = {
     "objective": "multiclass",
@@ -148,7 +151,8 @@ def infer_spec(rows: pa.Table) -> FeatureSpec:
             numeric.append(name)
         elif pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_dictionary(t):
             counts = pd.Series(column.to_pandas()).value_counts(dropna=True)
-            levels = tuple(str(v) for v in counts.index[:MAX_LEVELS])
+            ranked = sorted(((str(v), int(n)) for v, n in counts.items()), key=lambda vn: (-vn[1], vn[0]))
+            levels = tuple(v for v, _ in ranked[:MAX_LEVELS])  # ties by name: the same levels in any row order
             if levels:
                 categorical[name] = levels
     if not numeric and not categorical:
@@ -233,7 +237,7 @@ class ChurnModel:
 
 
 def _lgb_train(params: dict, X: pd.DataFrame, y: np.ndarray, categorical: list[str], threads: int) -> lgb.Booster:
-    p = {k: v for k, v in params.items() if k != "num_boost_round"} | {"num_threads": threads}
+    p = {k: v for k, v in params.items() if k != "num_boost_round"} | {"num_threads": threads, **_DETERMINISTIC}
     data = lgb.Dataset(X, label=y, categorical_feature=categorical or "auto", free_raw_data=True)
     return lgb.train(p, data, num_boost_round=int(params["num_boost_round"]))
 

@@ -100,7 +100,11 @@ def _horizon(horizon: ir.Table) -> tuple[int, int]:
 
 
 def schema_spec_fingerprint(schema: pa.Schema) -> str:
-    """The fingerprint infer_spec would give, from the column types alone (no data read)."""
+    """The fingerprint of the candidate feature columns, from the column types alone (no data read).
+
+    Churn and next-action versions record this fingerprint, not their spec's: infer_spec drops a text column
+    with no values, so the spec's fingerprint would differ from the data's on every build and retrain each time.
+    """
     numeric, categorical = [], []
     for f in schema:
         if f.name in ch.META_COLUMNS:
@@ -254,7 +258,7 @@ def order_transactions(orders: ir.Table, rates: ir.Table, before: date) -> pd.Da
         date=o.ordered_at,
         amount=(o.order_total * o.usd_per_unit).fill_null(0.0),
     )
-    frame = _arrow(o).to_pandas()
+    frame = _arrow(o.order_by(["customer_id", "date", "amount"])).to_pandas()  # sums in one order
     frame["date"] = pd.to_datetime(frame["date"])
     return frame
 
@@ -262,9 +266,9 @@ def order_transactions(orders: ir.Table, rates: ir.Table, before: date) -> pd.Da
 def subscription_durations(subscriptions: ir.Table, data_end: date) -> pd.DataFrame:
     """Months from start to end (observed) or to data_end (censored) for every subscription started by then."""
     s = _arrow(
-        subscriptions.filter(
-            subscriptions.started_at.notnull() & (subscriptions.started_at.cast("date") <= data_end)
-        ).select("started_at", "ended_at")
+        subscriptions.filter(subscriptions.started_at.notnull() & (subscriptions.started_at.cast("date") <= data_end))
+        .select("started_at", "ended_at")
+        .order_by(["started_at", "ended_at"])
     ).to_pandas()
     end = pd.Timestamp(data_end) + pd.Timedelta(days=1)
     ended = s["ended_at"].notna() & (s["ended_at"] < end)
@@ -465,7 +469,7 @@ def train_registry(
             if churn_reason:
                 row, model = _churn_version(rows, score, window, horizon_days, churn_reason, threads)
                 spec = model.spec
-                new.append(row)
+                new.append(row | {"feature_fingerprint": fingerprint})
                 status.report(
                     "churn",
                     "ok",
@@ -475,7 +479,10 @@ def train_registry(
                 )
             if next_reason:
                 spec = spec or ch.infer_spec(rows.drop_columns(["is_churned", "next_action"]))
-                new.append(_next_action_version(rows, window, spec, next_reason, threads))
+                new.append(
+                    _next_action_version(rows, window, spec, next_reason, threads)
+                    | {"feature_fingerprint": fingerprint}
+                )
                 status.report("next_action", "ok", f"trained ({next_reason})", counts={"n_train": new[-1]["n_train"]})
         except ch.NotEnoughHistory as exc:
             _report_not_enough(exc, rows, horizon_days, data_end, (churn_reason, next_reason), new, done)

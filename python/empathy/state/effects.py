@@ -154,7 +154,9 @@ def _as_table(data: Any, name: str) -> pa.Table:
     for column in REQUIRED_COLUMNS[name]:
         if column not in table.column_names:
             raise ValueError(f"{name} is missing required column {column!r}")
-    return table
+    # Rows in one order whatever order the warehouse returned them in: customer codes, the control draws and
+    # the running sums all follow row order.
+    return table.sort_by([(column, "ascending") for column in REQUIRED_COLUMNS[name]])
 
 
 def _strings(table: pa.Table, column: str) -> np.ndarray:

@@ -425,6 +425,11 @@ def pair_with_features(frame: pd.DataFrame, events: pd.DataFrame, date_column: s
     return paired.rename(columns={"_state_date": "feature_state_date"})
 
 
+def _in_stable_order(table: pd.DataFrame) -> pd.DataFrame:
+    """Rows sorted by every column: the warehouse returns rows in no fixed order, and bagging picks rows by position."""
+    return table.sort_values(list(table.columns), kind="stable", ignore_index=True) if len(table) else table
+
+
 def _lgb(kind: str, seed: int, threads: int, **extra: Any) -> Any:
     import lightgbm as lgb
 
@@ -620,6 +625,7 @@ def fit_state_models(
     inv = invitations.to_pandas() if isinstance(invitations, pa.Table) else invitations.copy()
     for table, column in ((lab, "label_date"), (inv, "invited_date")):
         table[column] = pd.to_datetime(table[column])
+    lab, inv = _in_stable_order(lab), _in_stable_order(inv)
     if label_cutoff is not None:
         cutoff = pd.Timestamp(label_cutoff)
         lab = lab[lab["label_date"] < cutoff]
