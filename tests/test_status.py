@@ -284,3 +284,15 @@ def test_eval_models_says_what_it_cannot_compute_on_this_warehouse(no_surveys_wo
     assert any("CDNOW sample is not here" in r.reference for r in missing)
     table = to_markdown(rows)
     assert table.count("\n") > 2 and "nan" not in table.lower()
+
+
+def test_eval_state_says_what_it_cannot_compute_on_this_warehouse(no_surveys_world):
+    from empathy.state.evaluate import evaluate_state, to_markdown
+
+    settings, _ = no_surveys_world
+    rows = evaluate_state(settings.warehouse, None)
+    reasons = {r.data: r.baseline_name for r in rows if r.metric == "not computed"}
+    assert any("NPS answer" in why for why in reasons.values())
+    assert "demo truth" in reasons
+    table = to_markdown(rows)
+    assert "—" in table and "nan" not in table.lower()

@@ -21,7 +21,14 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from empathy.state.model import EMOTIONS, fit_state_models, interval_coverage, pair_with_features, predict_states
+from empathy.state.model import (
+    EMOTIONS,
+    NoLabels,
+    fit_state_models,
+    interval_coverage,
+    pair_with_features,
+    predict_states,
+)
 
 # Event library types and the demo world's events they correspond to.
 TRUTH_EVENTS = {
@@ -69,9 +76,14 @@ def evaluate_state(warehouse: Path, truth: Path | None, *, progress: Callable[[s
         con.close()
     lab = labels.to_pandas()
     lab["label_date"] = pd.to_datetime(lab["label_date"])
+    if lab.empty:
+        return [_not_computed("state models", "no labels in int_customer_day_labels (no answers, reviews or texts)")]
     cutoff = lab["label_date"].quantile(0.75).normalize()
     say(f"fitting on labels before {cutoff.date()}")
-    models = fit_state_models(days, labels, invitations, label_cutoff=cutoff)
+    try:
+        models = fit_state_models(days, labels, invitations, label_cutoff=cutoff)
+    except NoLabels as exc:
+        return [_not_computed(f"state models fitted on labels before {cutoff.date()}", str(exc))]
     say("scoring every customer-day")
     states = predict_states(models, days, explain=False).to_pandas()
     states["state_date"] = pd.to_datetime(states["state_date"])
@@ -103,8 +115,11 @@ def evaluate_state(warehouse: Path, truth: Path | None, *, progress: Callable[[s
                 "chance",
             )
         )
+    else:
+        rows.append(_not_computed(f"NPS answers {period}", "no NPS answer after the cutoff to compare with"))
     rows += _label_interval_rows(models, paired_labels(states, lab, cutoff), period)
     if truth is None or not (truth / "latent_state_weekly.parquet").exists():
+        rows.append(_not_computed("demo truth", "no _truth folder: only a generated demo world has a known state"))
         return rows
 
     say("comparing with the demo world's truth")
@@ -239,6 +254,11 @@ def truth_interval_row(models, matched: pd.DataFrame, period: str) -> Row:
     )
 
 
+def _not_computed(data: str, why: str) -> Row:
+    """A figure this warehouse cannot give, and why (printed as a dash with the reason)."""
+    return Row(data, "not computed", 0, float("nan"), None, why)
+
+
 def to_markdown(rows: list[Row]) -> str:
     lines = [
         "| data | metric | n | model | baseline |",
@@ -246,5 +266,8 @@ def to_markdown(rows: list[Row]) -> str:
     ]
     for r in rows:
         base = "" if r.baseline is None else f"{r.baseline:.3f}" + (f" ({r.baseline_name})" if r.baseline_name else "")
-        lines.append(f"| {r.data} | {r.metric} | {r.n:,} | {r.value:.3f} | {base} |")
+        if r.baseline is None and r.baseline_name:
+            base = r.baseline_name
+        value = f"{r.value:.3f}" if r.value is not None and np.isfinite(r.value) else "—"
+        lines.append(f"| {r.data} | {r.metric} | {r.n:,} | {value} | {base} |")
     return "\n".join(lines) + "\n"
