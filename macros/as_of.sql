@@ -81,3 +81,29 @@
 {% macro default__utc_now() -%}
     {{ dbt.current_timestamp_in_utc_backcompat() }}
 {%- endmacro %}
+
+
+{#-
+    The select that models use as their as_of import CTE: latest_data_date,
+    as_of_date and as_of (see int_as_of_date). With the var as_of_date set it
+    is computed from the var here, so a model built alone with the var (an
+    incremental replay of int_customer_days) does not read a stale
+    int_as_of_date; otherwise it reads int_as_of_date. Either way the model
+    depends on int_as_of_date, and both give the same date.
+-#}
+{% macro as_of_dates() -%}
+    {%- set as_of_relation = ref('int_as_of_date') -%}
+    {%- set as_of_date = as_of_date_var() -%}
+    {%- if as_of_date -%}
+    select
+        cast('{{ as_of_date }}' as date) as latest_data_date,
+        cast({{ dbt.dateadd('day', 1, "cast('" ~ as_of_date ~ "' as date)") }} as date) as as_of_date,
+        cast({{ dbt.dateadd('day', 1, "cast('" ~ as_of_date ~ "' as date)") }} as {{ dbt.type_timestamp() }}) as as_of
+    {%- else -%}
+    select
+        latest_data_date,
+        as_of_date,
+        as_of
+    from {{ as_of_relation }}
+    {%- endif -%}
+{%- endmacro %}

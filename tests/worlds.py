@@ -2,7 +2,7 @@
 
 Each builder writes ``<landing>/<table>/day=YYYY-MM-DD/<table>.parquet`` files with the contract's column names
 (missing contract columns are null, extra columns are kept), is deterministic and takes seconds. Where a real public
-data set fits (``../shared/data``, see its README) the world is derived from it; those builders raise
+data set fits (``../shared/data`` or ``EMPATHY_SHARED_DATA``, see its README) the world is derived from it; those builders raise
 ``MissingData`` with the folder they need when it is absent.
 
 * ``no_repeat_customers``: every customer ordered exactly once (a generated retail world cut to first orders).
@@ -18,6 +18,7 @@ data set fits (``../shared/data``, see its README) the world is derived from it;
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -33,7 +34,7 @@ import pyarrow.parquet as pq
 from empathy import contract
 from empathy.generate.writer import ARROW_TYPES
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED_DATA = Path(os.environ.get("EMPATHY_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 END = date(2026, 6, 30)
 
 

@@ -161,7 +161,7 @@ subscriptions as (
 
 as_of as (
 
-    select * from {{ ref('int_as_of_date') }}
+    {{ as_of_dates() }}
 
 ),
 

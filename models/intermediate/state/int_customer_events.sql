@@ -46,7 +46,7 @@ activity as (
 
 as_of as (
 
-    select * from {{ ref('int_as_of_date') }}
+    {{ as_of_dates() }}
 
 ),
 

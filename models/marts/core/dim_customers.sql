@@ -54,7 +54,7 @@ interactions as (
 
 as_of as (
 
-    select as_of from {{ ref('int_as_of_date') }}
+    {{ as_of_dates() }}
 
 ),
 
