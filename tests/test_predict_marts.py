@@ -220,15 +220,18 @@ def test_features_at_t_do_not_change_when_later_data_changes(predict_built, tmp_
     con = duckdb.connect(str(cut.warehouse))
     try:
         deleted = 0
+        # the landing day of a raw row is the day= folder of its file (never a column)
+        landed = "cast(regexp_extract(_file, 'day=([0-9]{4}-[0-9]{2}-[0-9]{2})', 1) as date)"
         for (table,) in con.execute("select table_name from duckdb_tables() where schema_name = 'raw'").fetchall():
-            deleted += con.execute(f'delete from raw."{table}" where day >= ?', [t]).fetchone()[0]
+            deleted += con.execute(f'delete from raw."{table}" where {landed} >= ?', [t]).fetchone()[0]
         # and a change after t that is not a deletion: a big order the day after t for every customer
         con.execute(
             "insert into raw.orders by name select * replace ("
             "  'X' || order_id as order_id, cast(? as timestamp) + interval 1 day as ordered_at,"
-            "  cast(? as timestamp) + interval 1 day as updated_at, cast(? as date) + 1 as day)"
-            " from raw.orders where day < ? qualify row_number() over (partition by customer_id order by day) = 1",
-            [t, t, t, t],
+            "  cast(? as timestamp) + interval 1 day as updated_at)"
+            f" from raw.orders where {landed} < ?"
+            f" qualify row_number() over (partition by customer_id order by {landed}, order_id) = 1",
+            [t, t, t],
         )
     finally:
         con.close()

@@ -617,7 +617,7 @@ def test_scoring_cache_scores_each_text_once_per_model_version(text_built, tmp_p
                 """
                 insert into raw.ticket_messages
                 select ? as message_id, ticket_id, author_type, author_id, sent_at + interval 1 hour, ? as body,
-                       day, _file, _row_number, _batch_id, _run_id, _loaded_at
+                       _file, _row_number, _batch_id, _run_id, _loaded_at
                 from raw.ticket_messages where author_type = 'customer' order by message_id limit 1
                 """,
                 [message_id, body],
