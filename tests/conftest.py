@@ -18,6 +18,17 @@ os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 
+def query(path: Path, sql: str, params: list | None = None) -> list[tuple]:
+    """Rows of `sql` on a database file, opened read-only (what a BI tool does)."""
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
 def make_settings(home: Path, landing: Path | None = None) -> Settings:
     """Settings whose every path lives under `home` (never the developer's .empathy/)."""
     home.mkdir(parents=True, exist_ok=True)

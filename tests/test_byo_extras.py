@@ -8,7 +8,6 @@ import shutil
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -17,7 +16,7 @@ import yaml
 
 from empathy.cli import _registered_extras
 from empathy.contract_docs import check_sources, write_sources
-from tests.conftest import make_settings
+from tests.conftest import make_settings, query
 
 GIVEN = ["Maria", "John", "Ana", "Pedro", "Laura", "James", "Sofia", "Lucas", "Emma", "Diego", "Julia", "Thomas"]
 FAMILY = ["Silva", "Smith", "Garcia", "Santos", "Miller", "Lopez", "Costa", "Brown", "Martinez", "Oliveira"]
@@ -62,14 +61,6 @@ def _rewrite(landing: Path, folder: str, change) -> None:
         pq.write_table(change(pq.read_table(path, partitioning=None)), path)
 
 
-def _query(path, sql, params=None):
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
-
-
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     from empathy.generate import generate
@@ -94,7 +85,7 @@ def test_build_passes(world):
 
 def test_no_landing_day_column_in_raw_staging_or_marts(world):
     settings, _ = world
-    leaked = _query(
+    leaked = query(
         settings.warehouse,
         "select table_schema, table_name from information_schema.columns "
         "where lower(column_name) = 'day' and table_schema in ('raw', 'staging', 'intermediate', 'marts')",
@@ -106,7 +97,7 @@ def test_gate_registers_the_extras(world):
     settings, _ = world
     registered = {
         (t, c, d)
-        for t, c, d in _query(settings.warehouse, "select table_name, column_name, data_type from audit.extra_columns")
+        for t, c, d in query(settings.warehouse, "select table_name, column_name, data_type from audit.extra_columns")
     }
     assert ("reviews", "order_id", "VARCHAR") in registered
     assert ("customers", "senior_citizen", "BIGINT") in registered
@@ -124,7 +115,7 @@ def test_extras_reach_their_staging_models(world):
     settings, _ = world
     columns = {
         (t, c)
-        for t, c in _query(
+        for t, c in query(
             settings.warehouse,
             "select table_name, column_name from information_schema.columns where table_schema = 'staging'",
         )
@@ -132,10 +123,10 @@ def test_extras_reach_their_staging_models(world):
     assert ("stg_feedback__reviews", "order_id") in columns
     for model in ("stg_crm__customers", "stg_crm__customer_versions"):
         assert {(model, c) for c in ("phone_service", "senior_citizen", "contact", "loyalty_tier")} <= columns
-    orders = _query(settings.warehouse, "select count(*), count(order_id) from staging.stg_feedback__reviews")[0]
+    orders = query(settings.warehouse, "select count(*), count(order_id) from staging.stg_feedback__reviews")[0]
     assert orders[0] > 0 and orders[0] == orders[1]
     # an extra whose name the model uses for its own column is carried under a prefix, not dropped
-    clash = _query(
+    clash = query(
         settings.warehouse,
         "select count(*) from staging.stg_feedback__reviews where extra__review_title = 'kept' "
         "and review_title is distinct from 'kept'",
@@ -156,7 +147,7 @@ def test_source_files_list_the_registered_extras(world, tmp_path):
 
 
 def _screening(settings):
-    rows = _query(
+    rows = query(
         settings.published,
         "select column_name, decision, reason_category, reason, matched_pattern from audit.feature_exclusions "
         "where byo_source = 'customer'",
@@ -172,7 +163,7 @@ def test_phone_service_is_a_feature_and_senior_citizen_an_excluded_age_proxy(wor
     assert (decision, category) == ("excluded", "age_proxy") and "age" in reason
     features = {
         c
-        for (c,) in _query(
+        for (c,) in query(
             settings.warehouse,
             "select column_name from information_schema.columns where table_name = 'int_customer_snapshots'",
         )

@@ -9,26 +9,17 @@ import os
 import shutil
 from datetime import date
 
-import duckdb
 import pytest
 from rich.console import Console
 
 from tests import worlds
-from tests.conftest import make_settings
+from tests.conftest import make_settings, query
 
 QUIET = Console(file=open(os.devnull, "w"))  # noqa: SIM115
 LABELS = (
     "select customer_id, snapshot_date, contract_type, is_label_complete, is_churned, next_action"
     " from intermediate.int_customer_snapshot_outcomes order by customer_id, snapshot_date"
 )
-
-
-def _rows(path, sql):
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def _build_labels(home, landing):
@@ -67,17 +58,17 @@ def both_shapes(tmp_path_factory):
 def test_export_shape_is_detected_per_subscription(both_shapes):
     history, snapshot = both_shapes
     shapes = "select export_shape, count(distinct subscription_id) from staging.stg_commerce__subscription_versions"
-    assert dict(_rows(snapshot.warehouse, shapes + " group by 1")).keys() == {"current_state"}
-    assert "change_history" in dict(_rows(history.warehouse, shapes + " group by 1"))
+    assert dict(query(snapshot.warehouse, shapes + " group by 1")).keys() == {"current_state"}
+    assert "change_history" in dict(query(history.warehouse, shapes + " group by 1"))
     # every subscription's first version is valid from its start, whatever the shape
     late = "select count(*) from staging.stg_commerce__subscription_versions where version_number = 1 and valid_from <> started_at"
-    assert _rows(snapshot.warehouse, late)[0][0] == 0 and _rows(history.warehouse, late)[0][0] == 0
+    assert query(snapshot.warehouse, late)[0][0] == 0 and query(history.warehouse, late)[0][0] == 0
 
 
 def test_same_churn_labels_from_history_and_current_state(both_shapes):
     history, snapshot = both_shapes
-    from_history = _rows(history.warehouse, LABELS)
-    from_snapshot = _rows(snapshot.warehouse, LABELS)
+    from_history = query(history.warehouse, LABELS)
+    from_snapshot = query(snapshot.warehouse, LABELS)
     churned = sum(1 for r in from_history if r[3] and r[4] and r[2] == "subscription")
     assert churned > 20  # the world has churners to see
     assert from_snapshot == from_history

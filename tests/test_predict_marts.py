@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from empathy.dbt import run_dbt
-from tests.conftest import PROJECT_DIR, SHARED_DATA, make_settings
+from tests.conftest import PROJECT_DIR, SHARED_DATA, make_settings, query
 from tests.test_text_marts import _text_model_or_skip
 
 PREDICTION_MARTS = (
@@ -47,14 +47,6 @@ EXTRAS = [
     ("customers", "ethnicity", lambda n, rng: rng.choice(["a", "b", "c"], n), False),
     ("subscriptions", "seats", lambda n, rng: rng.integers(1, 20, n).astype("int64"), True),
 ]
-
-
-def _query(path, sql, params=None):
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def _add_extra_columns(landing) -> None:
@@ -89,37 +81,37 @@ def test_prediction_marts_build_and_publish(predict_built):
     settings, summary = predict_built
     assert summary.dbt.count("test", "fail") == 0 and summary.dbt.count("model", "error") == 0
     published = {
-        t for (t,) in _query(settings.published, "select table_name from duckdb_tables() where schema_name = 'marts'")
+        t for (t,) in query(settings.published, "select table_name from duckdb_tables() where schema_name = 'marts'")
     }
     assert set(PREDICTION_MARTS) <= published
-    n, low, high, bands = _query(
+    n, low, high, bands = query(
         settings.published,
         "select count(*), min(churn_probability), max(churn_probability), count(distinct churn_risk_band)"
         " from marts.fct_churn_scores",
     )[0]
     assert n > 500 and 0 < low < high < 1 and bands >= 2
-    models = dict(_query(settings.published, "select model_name, count(*) from marts.dim_model_versions group by 1"))
+    models = dict(query(settings.published, "select model_name, count(*) from marts.dim_model_versions group by 1"))
     assert {"churn", "next_action", "clv_bgnbd"} <= set(models)
-    assert _query(settings.published, "select count(*) from marts.fct_next_actions")[0][0] == n
+    assert query(settings.published, "select count(*) from marts.fct_next_actions")[0][0] == n
     targets = dict(
-        _query(
+        query(
             settings.published,
             "select target, count(distinct customer_id) from marts.fct_score_explanations group by 1",
         )
     )
     assert targets["churn"] == n and targets["order_value"] > 0
-    clv = _query(settings.published, "select count(*), sum(clv), min(clv) from marts.fct_clv")[0]
+    clv = query(settings.published, "select count(*), sum(clv), min(clv) from marts.fct_clv")[0]
     assert clv[1] > 0 and clv[2] >= 0
 
 
 def test_explanations_carry_evidence_of_what_happened(predict_built):
     settings, _ = predict_built
-    rows = _query(settings.published, "select target, driver, evidence from marts.fct_score_explanations")
+    rows = query(settings.published, "select target, driver, evidence from marts.fct_score_explanations")
     assert rows and all(evidence for *_, evidence in rows)
     assert not [e for *_, e in rows if re.search(r":\s*0(?![\d.])", e)]
     assert "baseline" in {d for t, d, _ in rows if t == "churn"}
     # a churn driver named after late deliveries only for customers with one in the scoring snapshot's window
-    unfounded = _query(
+    unfounded = query(
         settings.warehouse,
         "select count(*) from marts.fct_score_explanations e"
         " inner join intermediate.int_customer_snapshots s"
@@ -132,20 +124,20 @@ def test_explanations_carry_evidence_of_what_happened(predict_built):
 
 def test_backtests_are_out_of_time_and_complete(predict_built):
     settings, _ = predict_built
-    rows = _query(
+    rows = query(
         settings.published,
         "select origin_date, calibration_date, training_end_date, metric, value from marts.fct_model_backtests"
         " where model_name = 'churn' and section = 'summary'",
     )
     origins = {r[0] for r in rows}
     assert len(origins) == 2
-    horizon = _query(settings.warehouse, "select horizon_days from intermediate.int_churn_horizon")[0][0]
+    horizon = query(settings.warehouse, "select horizon_days from intermediate.int_churn_horizon")[0][0]
     for origin, calibration, train_end, *_ in rows:
         assert calibration + timedelta(days=horizon - 1) < origin and train_end < calibration
     metrics = {r[3]: r[4] for r in rows}
     assert {"auc", "pr_auc", "brier", "ece", "top_decile_lift"} <= set(metrics)
     assert 0.6 < metrics["auc"] <= 1.0  # a real signal, measured out of time
-    sections = {s for (s,) in _query(settings.published, "select distinct section from marts.fct_model_backtests")}
+    sections = {s for (s,) in query(settings.published, "select distinct section from marts.fct_model_backtests")}
     assert sections == {"summary", "calibration", "decile", "class"}
 
 
@@ -169,7 +161,7 @@ def test_sql_scores_equal_the_python_model(predict_built):
     sql = np.asarray(rows["sql_probability"].to_numpy(zero_copy_only=False), dtype=float)
     assert rows.num_rows > 500
     assert np.max(np.abs(sql - python)) < 1e-6
-    recorded = _query(
+    recorded = query(
         settings.published, "select sql_parity_max_abs_diff from marts.dim_model_versions where model_name = 'churn'"
     )[0][0]
     assert recorded < 1e-6
@@ -179,15 +171,15 @@ def test_bring_your_own_columns_become_features_unless_excluded(predict_built):
     settings, _ = predict_built
     columns = {
         c
-        for (c,) in _query(
+        for (c,) in query(
             settings.warehouse,
             "select column_name from duckdb_columns() where table_name = 'int_customer_snapshots'",
         )
     }
     features = json.loads(
-        _query(settings.warehouse, "select features from intermediate.int_model_registry where model_name = 'churn'")[
+        query(settings.warehouse, "select features from intermediate.int_model_registry where model_name = 'churn'")[0][
             0
-        ][0]
+        ]
     )
     names = set(features["numeric"]) | set(features["categorical"])
     for table, name, _, kept in EXTRAS:
@@ -202,17 +194,17 @@ def test_bring_your_own_columns_become_features_unless_excluded(predict_built):
 def test_features_at_t_do_not_change_when_later_data_changes(predict_built, tmp_path):
     """Cut every raw table at t (as if the data ended the day before) and rebuild: the features at t are equal."""
     settings, _ = predict_built
-    t = _query(
+    t = query(
         settings.warehouse,
         "select snapshot_date from intermediate.int_customer_snapshots where is_grid_snapshot"
         " group by 1 order by 1 desc limit 1 offset 8",
     )[0][0]
     # is_scoring_snapshot says whether t is the day after the last data, which the cut changes by design
-    query = (
+    snapshot_sql = (
         "select * exclude (is_scoring_snapshot) from intermediate.int_customer_snapshots"
         " where snapshot_date = ? order by customer_id"
     )
-    before = _query(settings.warehouse, query, [t])
+    before = query(settings.warehouse, snapshot_sql, [t])
     assert len(before) > 100
 
     cut = make_settings(tmp_path / "cut", landing=settings.landing)
@@ -242,7 +234,7 @@ def test_features_at_t_do_not_change_when_later_data_changes(predict_built, tmp_
     text_models = ["int_text_signals__scored", "fct_sentiment_model_evaluations", "fct_text_signals"]
     result = run_dbt(cut, ["run", "-s", "+int_customer_snapshots", "--exclude", *text_models, "--full-refresh"])
     assert result.ok, "\n".join(result.failures)
-    after = _query(cut.warehouse, query, [t])
+    after = query(cut.warehouse, snapshot_sql, [t])
     assert len(after) == len(before)
     for a, b in zip(after, before, strict=True):
         assert len(a) == len(b)
@@ -252,7 +244,7 @@ def test_features_at_t_do_not_change_when_later_data_changes(predict_built, tmp_
             else:
                 assert x == y, (a[0], x, y)
     # the cut did change what came after t: the only orders on or after t are the ones added on t + 1
-    dates = _query(
+    dates = query(
         cut.warehouse,
         "select distinct cast(ordered_at as date) from staging.stg_commerce__orders where ordered_at >= ?",
         [t],
@@ -265,21 +257,21 @@ def test_retraining_adds_a_version_that_the_sql_model_then_uses(predict_built, t
     copy = make_settings(tmp_path / "retrain", landing=settings.landing)
     shutil.copy(settings.warehouse, copy.warehouse)
     count = "select count(*) from intermediate.int_model_registry where model_name = 'churn'"
-    n0 = _query(copy.warehouse, count)[0][0]
+    n0 = query(copy.warehouse, count)[0][0]
     result = run_dbt(copy, ["run", "-s", "int_model_registry"])
-    assert result.ok and _query(copy.warehouse, count)[0][0] == n0  # not due: nothing new
+    assert result.ok and query(copy.warehouse, count)[0][0] == n0  # not due: nothing new
     result = run_dbt(copy, ["run", "-s", "int_model_registry", "fct_churn_scores", "--vars", "{retrain_every_days: 0}"])
     assert result.ok, "\n".join(result.failures)
     versions = [
         v
-        for (v,) in _query(
+        for (v,) in query(
             copy.warehouse,
             "select model_version from intermediate.int_model_registry"
             " where model_name = 'churn' order by model_version",
         )
     ]
     assert len(versions) == n0 + 1 and versions[-1].endswith("-r2")
-    used = {v for (v,) in _query(copy.warehouse, "select distinct model_version from marts.fct_churn_scores")}
+    used = {v for (v,) in query(copy.warehouse, "select distinct model_version from marts.fct_churn_scores")}
     assert used == {versions[-1]}
 
 
@@ -292,7 +284,7 @@ def test_yml_documents_every_column_of_the_prediction_models(predict_built):
     for name in (*PREDICTION_MARTS, *PREDICTION_INTERMEDIATE):
         actual = {
             c
-            for (c,) in _query(
+            for (c,) in query(
                 settings.warehouse, "select column_name from duckdb_columns() where table_name = ?", [name]
             )
         }

@@ -6,20 +6,11 @@ from __future__ import annotations
 import shutil
 from datetime import date
 
-import duckdb
 import pytest
 
-from tests.conftest import make_settings
+from tests.conftest import make_settings, query
 
 KEEP = {"customers", "subscriptions"}
-
-
-def _query(path, sql):
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")
@@ -42,31 +33,29 @@ def subscriptions_only(tmp_path_factory):
 def test_churn_value_and_actions_without_text_or_orders(subscriptions_only):
     settings, summary = subscriptions_only
     assert summary.dbt.count("test", "fail") == 0 and summary.dbt.count("model", "error") == 0
-    raw = {t for (t,) in _query(settings.warehouse, "select table_name from duckdb_tables() where schema_name = 'raw'")}
+    raw = {t for (t,) in query(settings.warehouse, "select table_name from duckdb_tables() where schema_name = 'raw'")}
     assert raw == KEEP
-    n, types = _query(settings.published, "select count(*), list(distinct contract_type) from marts.fct_churn_scores")[
-        0
-    ]
+    n, types = query(settings.published, "select count(*), list(distinct contract_type) from marts.fct_churn_scores")[0]
     assert n > 500 and types == ["subscription"]
-    assert _query(settings.warehouse, "select horizon_method from intermediate.int_churn_horizon")[0][0].startswith(
+    assert query(settings.warehouse, "select horizon_method from intermediate.int_churn_horizon")[0][0].startswith(
         "default"
     )
-    value = _query(
+    value = query(
         settings.published,
         "select count(*), avg(subscription_clv), sum(order_value_clv) from marts.fct_clv"
         " where contract_type = 'subscription'",
     )[0]
     assert value[0] == n and value[1] > 0 and value[2] is None  # no orders: no order value
-    targets = {t for (t,) in _query(settings.published, "select distinct target from marts.fct_score_explanations")}
+    targets = {t for (t,) in query(settings.published, "select distinct target from marts.fct_score_explanations")}
     assert targets == {"churn", "subscription_value"}
     # with only plan, price and tenure to go on, a 1,500-customer world gives a weak model: the test checks the
     # backtest ran out of time on one origin, not its quality
-    auc = _query(
+    auc = query(
         settings.published,
         "select value from marts.fct_model_backtests where model_name = 'churn' and metric = 'auc'",
     )
     assert len(auc) == 1 and 0 <= auc[0][0] <= 1
-    actions = _query(
+    actions = query(
         settings.published, "select count(*), count(distinct recommended_action) from marts.fct_next_actions"
     )
     assert actions[0][0] == n

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import os
 
-import duckdb
 import pytest
 from rich.console import Console
 
 from tests import worlds
-from tests.conftest import make_settings
+from tests.conftest import make_settings, query
 
 QUIET = Console(file=open(os.devnull, "w"))  # noqa: SIM115
 VARS = {"backtest_origins": 1}
@@ -66,14 +65,6 @@ def _worlds(known_failures: dict[str, str]) -> list:
     ]
 
 
-def _rows(path, sql):
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """Each world built once for the module, on demand: name -> (settings, summary)."""
@@ -102,7 +93,7 @@ def built(tmp_path_factory):
 
 def _mart_status(published, run_id: str) -> dict[str, tuple[str, str]]:
     """audit.mart_status of the run as mart -> (status, reason)."""
-    rows = _rows(published, f"select model, status, reason from audit.mart_status where run_id = '{run_id}'")
+    rows = query(published, f"select model, status, reason from audit.mart_status where run_id = '{run_id}'")
     return {name: (status, reason) for name, status, reason in rows}
 
 
@@ -122,14 +113,14 @@ def test_world_publishes_no_nan_or_inf(built, name):
 @pytest.mark.parametrize("name", _worlds(BUILD_FAILS))
 def test_world_is_judged_at_one_as_of_date(built, name):
     settings, _ = built(name)
-    as_of, latest = _rows(settings.warehouse, "select as_of, latest_data_date from intermediate.int_as_of_date")[0]
-    assert {a for (a,) in _rows(settings.published, "select distinct as_of from marts.dim_customers")} == {as_of}
-    score_dates = {d for (d,) in _rows(settings.published, "select distinct score_date from marts.fct_churn_scores")}
+    as_of, latest = query(settings.warehouse, "select as_of, latest_data_date from intermediate.int_as_of_date")[0]
+    assert {a for (a,) in query(settings.published, "select distinct as_of from marts.dim_customers")} == {as_of}
+    score_dates = {d for (d,) in query(settings.published, "select distinct score_date from marts.fct_churn_scores")}
     assert score_dates <= {as_of.date()}
-    latest_state = _rows(settings.warehouse, "select max(state_date) from intermediate.int_customer_days")[0][0]
+    latest_state = query(settings.warehouse, "select max(state_date) from intermediate.int_customer_days")[0][0]
     assert latest_state == latest
     # tenure runs to the end of the data (CDNOW ends in 1998), never to the wall clock
-    longest, span = _rows(
+    longest, span = query(
         settings.published,
         "select max(tenure_days), date_diff('day', min(created_at), max(as_of)) from marts.dim_customers",
     )[0]

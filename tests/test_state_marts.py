@@ -6,12 +6,11 @@ import math
 import re
 from datetime import date, timedelta
 
-import duckdb
 import pytest
 import yaml
 
 from empathy.dbt import run_dbt
-from tests.conftest import PROJECT_DIR, WORLD_END
+from tests.conftest import PROJECT_DIR, WORLD_END, query
 from tests.test_text_marts import text_built  # noqa: F401  (the module fixture: gate, dbt build, publish)
 
 STATE_MARTS = (
@@ -32,31 +31,23 @@ STATE_INTERMEDIATE = (
 )
 
 
-def _query(path, sql, params=None):
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
-
-
 def test_state_marts_build_and_publish(text_built):  # noqa: F811
     settings, summary = text_built
     assert summary.dbt.count("test", "fail") == 0 and summary.dbt.count("model", "error") == 0
     published = {
-        t for (t,) in _query(settings.published, "select table_name from duckdb_tables() where schema_name = 'marts'")
+        t for (t,) in query(settings.published, "select table_name from duckdb_tables() where schema_name = 'marts'")
     }
     assert set(STATE_MARTS) <= published
-    n_states, n_customers_latest, n_latest = _query(
+    n_states, n_customers_latest, n_latest = query(
         settings.published,
         "select count(*), count(distinct case when is_latest then customer_id end), count(case when is_latest then 1 end)"
         " from marts.fct_customer_emotional_states",
     )[0]
-    n_customers = _query(settings.published, "select count(*) from marts.dim_customers")[0][0]
+    n_customers = query(settings.published, "select count(*) from marts.dim_customers")[0][0]
     assert n_states > n_customers
     assert n_customers_latest == n_latest == n_customers  # one state today for everyone, silent or not
-    assert _query(settings.published, "select count(*) from marts.fct_nps_predicted")[0][0] == n_customers
-    bad = _query(
+    assert query(settings.published, "select count(*) from marts.fct_nps_predicted")[0][0] == n_customers
+    bad = query(
         settings.published,
         "select count(*) from marts.fct_customer_emotional_states where empathy_score not between 0 and 100"
         " or abs(empathy_score - (50 + 50 * valence)) > 1e-9 or confidence not between 0 and 1",
@@ -66,14 +57,14 @@ def test_state_marts_build_and_publish(text_built):  # noqa: F811
 
 def test_library_has_every_seed_event_and_outcome(text_built):  # noqa: F811
     settings, _ = text_built
-    seed = _query(settings.warehouse, "select count(*) from reference.event_types")[0][0]
-    rows = _query(settings.published, "select count(*), count(distinct event_type) from marts.dim_event_library")[0]
+    seed = query(settings.warehouse, "select count(*) from reference.event_types")[0][0]
+    rows = query(settings.published, "select count(*), count(distinct event_type) from marts.dim_event_library")[0]
     assert rows == (3 * seed, seed)
 
 
 def test_explanations_point_at_states(text_built):  # noqa: F811
     settings, _ = text_built
-    orphans, latest_explained = _query(
+    orphans, latest_explained = query(
         settings.published,
         "select count(*) filter (where s.customer_day_id is null),"
         " count(distinct e.customer_day_id) filter (where s.is_latest)"
@@ -88,13 +79,13 @@ ZERO_COUNT = re.compile(r":\s*0(?![\d.])")  # "...: 0" cites a count of zero
 
 def test_explanations_cite_evidence_of_what_happened(text_built):  # noqa: F811
     settings, _ = text_built
-    rows = _query(settings.published, "select driver, evidence, explanation from marts.fct_state_explanations")
+    rows = query(settings.published, "select driver, evidence, explanation from marts.fct_state_explanations")
     assert rows
     assert all(evidence for _, evidence, _ in rows)
     assert not [e for _, e, _ in rows if ZERO_COUNT.search(e)]
     assert {d for d, *_ in rows} >= {"baseline"}
     # a late-delivery driver only for a customer-day with a late delivery in its window
-    unfounded = _query(
+    unfounded = query(
         settings.warehouse,
         "select count(*) from marts.fct_state_explanations e"
         " inner join intermediate.int_customer_days d using (customer_day_id)"
@@ -109,7 +100,7 @@ def test_state_marts_have_no_nan_and_a_real_interval(text_built):  # noqa: F811
     for table in ("fct_customer_emotional_states", "fct_state_explanations"):
         floats = [
             c
-            for (c,) in _query(
+            for (c,) in query(
                 settings.published,
                 "select column_name from duckdb_columns() where table_name = ? and data_type in ('DOUBLE', 'FLOAT')",
                 [table],
@@ -117,8 +108,8 @@ def test_state_marts_have_no_nan_and_a_real_interval(text_built):  # noqa: F811
         ]
         assert floats
         nan = " + ".join(f"count(*) filter (where isnan({c}) or isinf({c}))" for c in floats)
-        assert _query(settings.published, f"select {nan} from marts.{table}")[0][0] == 0, table
-    narrow, unlabelled_driver, band_without_score = _query(
+        assert query(settings.published, f"select {nan} from marts.{table}")[0][0] == 0, table
+    narrow, unlabelled_driver, band_without_score = query(
         settings.published,
         "select avg(case when empathy_score_low < empathy_score_high then 1 else 0 end),"
         " count(*) filter (where (top_driver is null) <> (top_driver_points is null)"
@@ -153,7 +144,7 @@ def test_yml_documents_every_column_of_the_state_models(text_built):  # noqa: F8
     for name in (*STATE_MARTS, *STATE_INTERMEDIATE):
         actual = [
             c
-            for (c,) in _query(
+            for (c,) in query(
                 settings.warehouse,
                 "select column_name from duckdb_columns() where table_name = ? order by column_index",
                 [name],
@@ -176,11 +167,11 @@ def test_incremental_customer_days_equal_a_full_refresh(text_built, days_back): 
 
     snapshot = "select * exclude (is_latest) from intermediate.int_customer_days order by customer_day_id"
     build(earlier, "--full-refresh")
-    assert _query(settings.warehouse, "select max(state_date) from intermediate.int_customer_days")[0][0] == earlier
+    assert query(settings.warehouse, "select max(state_date) from intermediate.int_customer_days")[0][0] == earlier
     build(end)
-    incremental = _query(settings.warehouse, snapshot)
+    incremental = query(settings.warehouse, snapshot)
     build(end, "--full-refresh")
-    full = _query(settings.warehouse, snapshot)
+    full = query(settings.warehouse, snapshot)
     assert len(incremental) == len(full) > 0
     # equal, floats up to summation order (DuckDB's parallel window sums may add in another order)
     for a, b in zip(incremental, full, strict=True):
