@@ -185,11 +185,9 @@ def no_surveys_world(tmp_path_factory):
 
 
 def _published(settings, sql):
-    con = duckdb.connect(str(settings.published), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
+    from tests.conftest import query
+
+    return query(settings.published, sql)
 
 
 def test_without_nps_answers_predicted_nps_is_null_and_says_why(no_surveys_world):
@@ -243,21 +241,10 @@ def test_every_mart_has_a_status_row_and_the_run_summary_lists_them(no_surveys_w
 
 
 def test_no_published_float_is_nan_or_infinite(no_surveys_world):
+    from tests.worlds import assert_no_nan_or_inf
+
     settings, _ = no_surveys_world
-    columns = _published(
-        settings,
-        "select table_name, column_name from duckdb_columns()"
-        " where schema_name = 'marts' and data_type in ('DOUBLE', 'FLOAT')",
-    )
-    assert columns
-    bad = []
-    for table, column in columns:
-        (n,) = _published(
-            settings, f'select count(*) from marts."{table}" where isnan("{column}") or isinf("{column}")'
-        )[0]
-        if n:
-            bad.append((table, column, n))
-    assert bad == []
+    assert_no_nan_or_inf(settings.published)
 
 
 def test_every_mart_carries_the_nan_test(no_surveys_world):
