@@ -304,8 +304,66 @@ def test_conformal_interval_covers_the_latent_state_at_its_level():
     label_low, label_high = interval.label_bounds(valence, held_out["label_source"].to_numpy())
     assert abs(interval_coverage(label_low, label_high, held_out["valence"]) - 0.8) <= 0.03
     # too few pairs to measure the noise: no correction, the (wider) interval of a new label
-    few = calibrate_interval(train.head(200), x.head(200), weight[:200], level=0.8, threads=1)
-    assert few.n_pairs < 100 and not few.noise_corrected and few.half_width == few.label_half_width > 0
+    few = calibrate_interval(train.head(160), x.head(160), weight[:160], level=0.8, threads=1)
+    assert few.n_pairs < 50 and not few.noise_corrected and few.half_width == few.label_half_width > 0
+
+
+def test_a_comment_written_with_its_score_is_not_an_independent_reading():
+    from empathy.state.model import error_share
+
+    # every customer answers a survey with a comment whose tone follows the score (shared noise) on one day;
+    # one in four also writes an unrelated message on another day beside another survey answer
+    rng = np.random.default_rng(5)
+    n = 4000
+    error = rng.normal(0, 0.2, n)  # the model's error on the state: its variance is 0.04
+    shared = rng.normal(0, 0.25, n)  # the answer's own noise, which its comment repeats
+    rows = []
+    for c in range(n):
+        rows.append((f"C{c}", START, "survey_nps", 0, error[c] + shared[c]))
+        rows.append((f"C{c}", START, "text", 1, error[c] + shared[c] + rng.normal(0, 0.1)))
+        if c % 4 == 0:
+            later = START + pd.Timedelta(days=40)
+            rows.append((f"C{c}", later, "survey_nps", 0, error[c] + rng.normal(0, 0.25)))
+            rows.append((f"C{c}", later, "text", 0, error[c] + rng.normal(0, 0.3)))
+    pairs = pd.DataFrame(rows, columns=["customer_id", "label_date", "label_source", "n_answer_comments", "residual"])
+    share, n_pairs = error_share(pairs, pairs["residual"].to_numpy(), {})
+    assert n_pairs == n // 4
+    variance = np.mean(pairs["residual"].to_numpy() ** 2)
+    assert abs(share * variance - 0.04) < 0.01  # the error variance, not error + shared noise
+    # read as independent, the comment pairs take the shared noise for the state's error
+    naive, _ = error_share(pairs.drop(columns="n_answer_comments"), pairs["residual"].to_numpy(), {})
+    assert naive * variance > 0.08
+
+
+def test_the_interval_is_judged_on_the_label_day_without_its_own_reading():
+    from empathy.state.model import READING_FEATURES, _frame, _matrix, label_day_matrix
+
+    days = pd.DataFrame(
+        {
+            "customer_id": ["A", "A", "B"],
+            "state_date": pd.to_datetime(["2025-01-01", "2025-01-02", "2025-01-01"]),
+            "late_deliveries_30d": [0.0, 1.0, 0.0],
+            "sentiment_mean_7d": [0.5, -0.9, 0.1],
+        }
+    )
+    labels = pd.DataFrame(
+        {
+            "customer_id": ["A", "B"],
+            "label_date": pd.to_datetime(["2025-01-02", "2025-01-02"]),
+            "feature_date": pd.to_datetime(["2025-01-01", "2025-01-01"]),
+            "label_source": ["text", "text"],
+        }
+    )
+    frame = _frame(days)
+    features = ["late_deliveries_30d", "sentiment_mean_7d"]
+    assert "sentiment_mean_7d" in READING_FEATURES and "late_deliveries_30d" not in READING_FEATURES
+    pairs = pair_with_features(frame, labels)
+    x_day = label_day_matrix(frame, labels, pairs, features)
+    by_customer = dict(zip(pairs["customer_id"], x_day.to_dict("records"), strict=True))
+    # the day's late parcel is known; the day's own text (sentiment -0.9) is not
+    assert by_customer["A"] == {"late_deliveries_30d": 1.0, "sentiment_mean_7d": 0.5}
+    assert by_customer["B"] == {"late_deliveries_30d": 0.0, "sentiment_mean_7d": 0.1}
+    assert list(x_day.index) == list(_matrix(pairs, features).index)
 
 
 def test_interval_is_an_interval(world):

@@ -7,7 +7,9 @@
     * text: the mean sentiment score of the customer's texts that day, with
       the day's text arousal (emotion probabilities weighted by each emotion's
       arousal on the circumplex, times intensity) and dominant emotion.
-    Several answers of one source on one day are averaged.
+    Several answers of one source on one day are averaged. n_answer_comments
+    counts the texts of a text label that are the comment of a survey answer
+    or review: they share that answer's reading, not only the day's state.
 -#}
 {%- set arousal = {
     'anger': 0.9, 'fear': 0.8, 'surprise': 0.8, 'disgust': 0.6, 'joy': 0.6, 'sadness': 0.3, 'neutral': 0.1,
@@ -47,6 +49,7 @@ surveys as (
         ) as valence,
         avg(score * 1.0) as raw_score,
         count(*) as n_answers,
+        0 as n_answer_comments,
         cast(null as {{ type_double() }}) as arousal,
         cast(null as {{ dbt.type_string() }}) as dominant_emotion
     from survey_responses
@@ -70,6 +73,7 @@ review_days as (
         avg((rating - 3) / 2.0) as valence,
         avg(rating * 1.0) as raw_score,
         count(*) as n_answers,
+        0 as n_answer_comments,
         cast(null as {{ type_double() }}) as arousal,
         cast(null as {{ dbt.type_string() }}) as dominant_emotion
     from reviews
@@ -91,6 +95,7 @@ texts as (
         mean_sentiment as valence,
         mean_sentiment as raw_score,
         n_texts as n_answers,
+        n_answer_comments,
         mean_intensity * (
             {%- for emotion, weight in arousal.items() %}
             {{ weight }} * emotion_{{ emotion }}_mean{% if not loop.last %} +{% endif %}
@@ -135,6 +140,7 @@ final as (
         greatest(least(valence, 1.0), -1.0) as valence,
         raw_score,
         n_answers,
+        n_answer_comments,
         arousal,
         dominant_emotion
     from unioned

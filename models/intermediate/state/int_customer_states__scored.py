@@ -34,6 +34,6 @@ def model(dbt, session):
         interval_options={
             "level": float(dbt.config.get("state_interval_level", 0.8)),
             "calibration_share": float(dbt.config.get("state_interval_calibration_share", 0.2)),
-            "min_pairs": int(dbt.config.get("state_interval_min_pairs", 100)),
+            "min_pairs": int(dbt.config.get("state_interval_min_pairs", 50)),
         },
     )

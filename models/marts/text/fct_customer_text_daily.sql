@@ -26,7 +26,8 @@ customer_texts as (
         {%- endfor %}
         intent,
         sarcasm_score,
-        sentiment_model
+        sentiment_model,
+        interaction_type
     from text_signals
     where customer_id is not null
 
@@ -56,7 +57,8 @@ daily as (
         count(case when intent = 'praise' then 1 end) as n_praise,
         count(case when sarcasm_score >= 0.5 then 1 end) as n_sarcastic,
         max(sarcasm_score) as max_sarcasm,
-        count(case when sentiment_model != 'generic' then 1 end) as n_domain_sentiment
+        count(case when sentiment_model != 'generic' then 1 end) as n_domain_sentiment,
+        count(case when interaction_type in ('survey_response', 'review') then 1 end) as n_answer_comments
     from customer_texts
     group by
         customer_id,
@@ -92,7 +94,8 @@ final as (
         n_praise,
         n_sarcastic,
         max_sarcasm,
-        n_domain_sentiment
+        n_domain_sentiment,
+        n_answer_comments
     from daily
 
 )

@@ -1,7 +1,9 @@
 """Ground truth of the demo world, written to ``out/_truth/`` (the pipeline never reads it).
 
 * ``latent_state_weekly.parquet``: customer_id, week_start (Monday), valence and arousal (weekly means of
-  the daily state), dominant_emotion (most frequent daily dominant emotion), days (days observed that week).
+  the daily state), valence_end and arousal_end (the state on the last day observed that week, the day a
+  state estimated at the week's end is for), dominant_emotion (most frequent daily dominant emotion), days
+  (days observed that week).
 * ``churn.parquet``: customer_id, churned_at, churn_driver (the event type whose churn multiplier
   contributed most, or low_valence / baseline), valence at churn.
 * ``events.parquet``: every emotion-moving event that happened: customer_id, event_type, occurred_at,
@@ -67,6 +69,8 @@ class TruthWriter:
         self.sum_v = np.zeros(n, dtype=np.float64)
         self.sum_a = np.zeros(n, dtype=np.float64)
         self.count = np.zeros(n, dtype=np.int16)
+        self.last_v = np.zeros(n, dtype=np.float64)
+        self.last_a = np.zeros(n, dtype=np.float64)
         self.emo_counts = np.zeros((len(E.EMOTIONS), n), dtype=np.int16)
 
     @staticmethod
@@ -89,6 +93,8 @@ class TruthWriter:
         self.sum_v[idx] += w.v[idx]
         self.sum_a[idx] += w.a[idx]
         self.count[idx] += 1
+        self.last_v[idx] = w.v[idx]
+        self.last_a[idx] = w.a[idx]
         self.emo_counts[w.emo[idx], idx] += 1
         if w.weekday(d) == 6 or d == w.D - 1:
             self._write_week(d)
@@ -107,6 +113,8 @@ class TruthWriter:
                     "week_start": pa.array(np.full(len(idx), days_since, dtype=np.int32), pa.date32()),
                     "valence": pa.array(np.round(self.sum_v[idx] / c, 4)),
                     "arousal": pa.array(np.round(self.sum_a[idx] / c, 4)),
+                    "valence_end": pa.array(np.round(self.last_v[idx], 4)),
+                    "arousal_end": pa.array(np.round(self.last_a[idx], 4)),
                     "dominant_emotion": pa.array(list(E.EMOTIONS), pa.string()).take(pa.array(emo)),
                     "days": pa.array(self.count[idx].astype(np.int64)),
                 }

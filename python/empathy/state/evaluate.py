@@ -134,6 +134,8 @@ def evaluate_state(warehouse: Path, truth: Path | None, *, progress: Callable[[s
         ),
     )
     rows.append(truth_interval_row(models, matched, period))
+    if "valence_end" in matched:  # demo worlds generated before it have weekly means only
+        rows.append(truth_interval_row(models, matched, period, "valence_end"))
     said = set(lab["customer_id"])
     silent = ~matched["customer_id"].isin(said)
     for name, mask in (
@@ -240,15 +242,17 @@ def _label_interval_rows(models, paired: pd.DataFrame, period: str) -> list[Row]
     ]
 
 
-def truth_interval_row(models, matched: pd.DataFrame, period: str) -> Row:
-    """Share of the latent weekly valences inside the stated interval of the state estimated at the week's end."""
+def truth_interval_row(models, matched: pd.DataFrame, period: str, column: str = "true_valence") -> Row:
+    """Share of the latent weekly valences (`true_valence`; `valence_end`: the state on the week's last day)
+    inside the stated interval of the state estimated at the week's end."""
     level = models.interval.level
     note = "" if models.interval.noise_corrected else " (too few label pairs: not corrected for label noise)"
+    what = "latent valence" if column == "true_valence" else "latent valence on the week's last day"
     return Row(
         f"demo truth, all customer-weeks {period}",
-        f"share of latent valence inside the stated {level:.0%} interval{note}",
+        f"share of {what} inside the stated {level:.0%} interval{note}",
         len(matched),
-        interval_coverage(matched["valence_low"], matched["valence_high"], matched["true_valence"]),
+        interval_coverage(matched["valence_low"], matched["valence_high"], matched[column]),
         level,
         "nominal",
     )

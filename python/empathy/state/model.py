@@ -48,6 +48,16 @@ LIFECYCLE_STAGES = ("new", "active", "cooling", "lapsed", "cancelled")
 # Columns of int_customer_days that are not features.
 ID_COLUMNS = ("customer_day_id", "customer_id", "state_date", "is_eventful", "is_latest")
 
+# Columns of int_customer_days computed from what customers said (the content of texts: sentiment, emotions,
+# intents): a label's own reading is in them on its day. The acts (a text written, a survey answered) are not.
+READING_FEATURES = (
+    "negative_texts_30d", "positive_texts_30d", "complaints_30d", "cancellation_intents_90d", "praise_90d",
+    "sarcastic_texts_30d", "sentiment_mean_7d", "sentiment_mean_30d", "sentiment_mean_90d", "sentiment_mean_today",
+    "intensity_mean_30d", "emotion_joy_share_30d", "emotion_sadness_share_30d", "emotion_anger_share_30d",
+    "emotion_fear_share_30d", "emotion_surprise_share_30d", "emotion_disgust_share_30d", "days_since_negative_text",
+    "days_since_positive_text",
+)  # fmt: skip
+
 # Label sources and their weight in the valence model (texts are many and noisier than answers).
 SOURCE_WEIGHTS = {"survey_nps": 1.0, "survey_csat": 1.0, "review": 1.0, "text": 0.5}
 PROPENSITY_CLIP = (0.2, 5.0)
@@ -517,21 +527,26 @@ def _source_centred(values: np.ndarray, sources: np.ndarray) -> np.ndarray:
 def error_share(pairs: pd.DataFrame, residual: np.ndarray, offsets: dict[str, float]) -> tuple[float, int]:
     """The share of the residual variance that is the model's error on the state, not label noise.
 
-    Two labels of one customer on the same day from different sources (a survey answer and a message) read the
-    same state with independent noise, so the covariance of their residuals (label - cross-fitted model, source
-    offset removed) is the error variance: share = cov / mean variance (0..1). Labels days apart do not do:
-    the state moves within days (events, daily life), which would pass for noise.
+    Two independent readings of one customer's state on the same day from different sources (a survey answer
+    and a chat message) read the same state with independent noise, so the covariance of their residuals
+    (label - cross-fitted model, source offset removed) is the error variance: share = cov / mean variance
+    (0..1). A text label that holds the comment of a survey answer or review (`n_answer_comments` > 0) is no
+    independent reading beside that answer: the comment is written with the score and shares its noise, which
+    would pass for error. Labels days apart do not do either: the model has read the earlier label by then, so
+    their residuals are innovations with little in common however wrong the state is.
     """
+    comments = pairs["n_answer_comments"] if "n_answer_comments" in pairs else pd.Series(0, index=pairs.index)
     frame = pd.DataFrame(
         {
             "customer_id": pairs["customer_id"].astype(str).to_numpy(),
             "day": pd.to_datetime(pairs["label_date"]).dt.normalize().to_numpy(),
             "source": pairs["label_source"].astype(str).to_numpy(),
+            "shares_an_answer": (pairs["label_source"].astype(str).eq("text") & comments.fillna(0).gt(0)).to_numpy(),
             "c": np.asarray(residual, float) - pairs["label_source"].map(offsets).fillna(0.0).to_numpy(float),
         }
     )
     both = frame.merge(frame, on=["customer_id", "day"], suffixes=("_a", "_b"))
-    both = both[both["source_a"] < both["source_b"]]
+    both = both[(both["source_a"] < both["source_b"]) & ~both["shares_an_answer_a"] & ~both["shares_an_answer_b"]]
     if len(both) < MIN_LABELS:
         return 1.0, len(both)
     a, b = both["c_a"].to_numpy(), both["c_b"].to_numpy()
@@ -539,18 +554,47 @@ def error_share(pairs: pd.DataFrame, residual: np.ndarray, offsets: dict[str, fl
 
 
 def _cross_fitted_residuals(
-    pairs: pd.DataFrame, x: pd.DataFrame, y: np.ndarray, weight: np.ndarray, seed: int, threads: int
+    pairs: pd.DataFrame,
+    x: pd.DataFrame,
+    x_day: pd.DataFrame,
+    y: np.ndarray,
+    weight: np.ndarray,
+    seed: int,
+    threads: int,
 ) -> np.ndarray:
-    """label - prediction of a model fitted on the other half of the customers (two folds by customer id):
-    in-sample residuals would have lost part of the noise to the fit."""
+    """label - prediction from the label day's row `x_day` of a model fitted on the other half of the customers
+    (two folds by customer id, each fitted on `x` as the valence model is): in-sample residuals would have lost
+    part of the noise to the fit."""
     fold = (pd.util.hash_pandas_object(pairs["customer_id"].astype(str), index=False).to_numpy() % 2).astype(bool)
     residual = np.zeros(len(y))
     for part in (fold, ~fold):
         if part.all() or not part.any():
-            return y - np.clip(_fit(_lgb("regressor", seed, threads), x, y, weight).predict(x), -1, 1)
+            return y - np.clip(_fit(_lgb("regressor", seed, threads), x, y, weight).predict(x_day), -1, 1)
         model = _fit(_lgb("regressor", seed, threads), x[~part], y[~part], weight[~part])
-        residual[part] = y[part] - np.clip(model.predict(x[part]), -1, 1)
+        residual[part] = y[part] - np.clip(model.predict(x_day[part]), -1, 1)
     return residual
+
+
+def label_day_matrix(
+    frame: pd.DataFrame, labels: pd.DataFrame, pairs: pd.DataFrame, features: list[str]
+) -> pd.DataFrame:
+    """Each label's features as the state of its own day knows them, less its own reading.
+
+    A published state of day D has read day D's events (a late parcel, a ticket opened); the valence model pairs
+    a label with the day before (its own text must not explain it). Judging the interval on the day before would
+    count the day's events as the state's error. So: the row of the label day, with the READING_FEATURES (what
+    customers said) taken from the day before. `pairs` is pair_with_features(frame, labels), in its row order.
+    """
+    keyed = labels.assign(_label_row=np.arange(len(labels)))
+    before = pair_with_features(frame, keyed)
+    same_day = pair_with_features(frame, keyed, "label_date").set_index("_label_row").loc[before["_label_row"]]
+    x_day = _matrix(same_day.reset_index(drop=True), features)
+    reading = [c for c in features if c in READING_FEATURES]
+    x_before = _matrix(before.reset_index(drop=True), features)
+    x_day[reading] = x_before[reading].to_numpy()
+    if len(x_day) != len(pairs):
+        raise AssertionError("label_day_matrix: labels and pairs are not the same rows")
+    return x_day.set_index(pairs.index)
 
 
 def calibrate_interval(
@@ -558,15 +602,18 @@ def calibrate_interval(
     x: pd.DataFrame,
     weight: np.ndarray,
     *,
+    x_day: pd.DataFrame | None = None,
     level: float = 0.8,
     calibration_share: float = 0.2,
-    min_pairs: int = 100,
+    min_pairs: int = 50,
     seed: int = 7,
     threads: int = 2,
 ) -> Interval:
     """Split conformal on the latest `calibration_share` of label dates, corrected for label noise (Interval).
 
-    A valence model is fitted on the labels before the calibration slice and judged on the slice. Too few
+    A valence model is fitted on the labels before the calibration slice (on `x`, the day before each label)
+    and judged on the slice from `x_day`, the label day as the published state knows it (label_day_matrix;
+    `x` when None). Too few
     labels on either side: the full model's residuals on its own labels stand in (in-sample, so the interval is
     then likely too narrow; `n_calibration` says how many labels it rests on). With fewer than `min_pairs`
     pairs to measure the label noise, there is no noise correction (`noise_corrected` False).
@@ -583,11 +630,12 @@ def calibrate_interval(
         model = _fit(_lgb("regressor", seed, threads), x, y, weight)
     else:
         model = _fit(_lgb("regressor", seed, threads), x[~later], y[~later], weight[~later])
-    residual, cal_sources = y[later] - np.clip(model.predict(x[later]), -1, 1), sources[later]
+    x_day = x if x_day is None else x_day
+    residual, cal_sources = y[later] - np.clip(model.predict(x_day[later]), -1, 1), sources[later]
     offsets = {str(s): float(residual[cal_sources == s].mean()) for s in np.unique(cal_sources)}
     centred = _source_centred(residual, cal_sources)
     residual_var = float(np.mean(centred**2))
-    share, n_pairs = error_share(pairs, _cross_fitted_residuals(pairs, x, y, weight, seed, threads), offsets)
+    share, n_pairs = error_share(pairs, _cross_fitted_residuals(pairs, x, x_day, y, weight, seed, threads), offsets)
     # Too few pairs to measure the noise: the error cannot be told apart from the noise, and the interval is
     # that of a new label (wider than needed, never narrower).
     corrected = n_pairs >= min_pairs
@@ -666,7 +714,8 @@ def fit_state_models(
     _say(progress, f"valence on {len(pairs):,} labels")
     y = pairs["valence"].to_numpy(dtype=float)
     valence = _fit(_lgb("regressor", seed, threads), x, y, weight)
-    interval = calibrate_interval(pairs, x, weight, seed=seed, threads=threads, **(interval_options or {}))
+    x_day = label_day_matrix(frame, lab, pairs, features)
+    interval = calibrate_interval(pairs, x, weight, x_day=x_day, seed=seed, threads=threads, **(interval_options or {}))
 
     texts = pairs[(pairs["label_source"] == "text") & pairs["arousal"].notna()]
     _say(progress, f"arousal and emotion on {len(texts):,} text days")
