@@ -36,7 +36,7 @@ def test_small_world_passes_with_rows_for_every_score_and_attribute(text_built):
     audited = {(s, a) for s, a in query(db, "select distinct subject, group_attribute from marts.fct_fairness_audit")}
     present = [s for s, where in SOURCES.items() if query(db, f"select count(*) from {where}")[0][0] > 0]
     known = [a for a, expr in ATTRIBUTES.items() if query(db, f"select count({expr}) from marts.dim_customers")[0][0]]
-    assert {"empathy_distressed", "do_not_market"} <= set(present) and len(known) == 4
+    assert "empathy_distressed" in present and len(known) == 4
     assert {(s, a) for s in present for a in known} <= audited
     # aggregates only: no customer identifier, every group's size adds up to the customers with a known value
     columns = {
@@ -47,29 +47,29 @@ def test_small_world_passes_with_rows_for_every_score_and_attribute(text_built):
         query(
             db,
             "select group_attribute, sum(group_size) from marts.fct_fairness_audit"
-            " where subject = 'do_not_market' and metric = 'positive_rate' group by 1",
+            " where subject = 'empathy_distressed' and metric = 'positive_rate' group by 1",
         )
     )
-    n_actions = query(db, "select count(*) from marts.fct_next_actions")[0][0]
-    assert 0 < sizes["country"] <= n_actions
-    # something is judged, nothing breaches, small groups are reported and not judged
-    judged = query(
-        db, "select count(*), count(case when not is_passed then 1 end) from marts.fct_fairness_audit where is_judged"
-    )
-    assert judged[0][0] > 0 and judged[0][1] == 0
+    n_latest = query(db, "select count(*) from marts.fct_customer_emotional_states where is_latest")[0][0]
+    assert 0 < sizes["country"] <= n_latest and 0 < sizes["gender"] < sizes["country"]
+    # nothing breaches; small groups are reported, never judged
+    breaches = query(db, "select count(*) from marts.fct_fairness_audit where is_judged and not is_passed")
+    assert breaches[0][0] == 0
     small = query(
         db,
         "select count(*), count(case when is_judged then 1 end) from marts.fct_fairness_audit"
         " where group_size < min_group_size and threshold is not null",
     )[0]
     assert small[1] == 0
-    # the ratio is 1 for the favoured group and the rates are shares
-    bad = query(
+    # rates are shares; the disparate impact ratio is at most 1 among judgeable groups, and 1 for the best served
+    bad = query(db, "select count(*) from marts.fct_fairness_audit where metric = 'positive_rate' and metric_value > 1")
+    assert bad[0][0] == 0
+    best = query(
         db,
-        "select count(*) from marts.fct_fairness_audit where metric in ('positive_rate', 'disparate_impact_ratio')"
-        " and (metric_value < 0 or metric_value > 1.0000001)",
-    )[0][0]
-    assert bad == 0
+        "select subject, population, group_attribute, max(metric_value) from marts.fct_fairness_audit"
+        " where metric = 'disparate_impact_ratio' and group_size >= min_group_size group by 1, 2, 3",
+    )
+    assert best and all(abs(top - 1) < 1e-9 for *_, top in best)
     status = query(db, "select status from audit.mart_status where model = 'fct_fairness_audit'")
     assert status and status[0][0] in ("ok", "degraded")
     documented = yaml.safe_load((PROJECT_DIR / "models/marts/trust/_trust__models.yml").read_text())["models"]
@@ -78,7 +78,7 @@ def test_small_world_passes_with_rows_for_every_score_and_attribute(text_built):
 
 @pytest.fixture
 def planted(text_built, tmp_path):  # noqa: F811
-    """A copy of the built warehouse in which every female customer is kept away from marketing."""
+    """A copy of the built warehouse whose next actions keep every woman, and no one else, away from marketing."""
     settings, _ = text_built
     copy = make_settings(tmp_path / "home", landing=settings.landing)
     shutil.copy(settings.warehouse, copy.warehouse)
@@ -87,13 +87,17 @@ def planted(text_built, tmp_path):  # noqa: F811
 
     con = duckdb.connect(str(copy.warehouse))
     try:
-        n = con.execute(
-            "update marts.fct_next_actions set is_do_not_market = true where customer_id in"
-            " (select customer_id from marts.dim_customers where gender = 'female')"
-        ).fetchone()[0]
+        con.execute("delete from marts.fct_next_actions")
+        con.execute(
+            "insert into marts.fct_next_actions (next_action_id, customer_id, score_date, is_do_not_market,"
+            " is_reassure, is_upsell_ready, is_route_to_senior_agent)"
+            " select customer_id || ':2026-07-01', customer_id, date '2026-07-01', gender = 'female', false, false,"
+            " false from marts.dim_customers"
+        )
+        women = con.execute("select count(*) from marts.dim_customers where gender = 'female'").fetchone()[0]
     finally:
         con.close()
-    assert n >= 50
+    assert women >= 50
     return copy
 
 
@@ -101,11 +105,11 @@ def test_planted_bias_fails_the_build_naming_metric_score_and_group(planted):
     result = run_dbt(planted, ["build", "--select", "fct_fairness_audit"])
     assert not result.ok
     message = "\n".join(result.failures)
-    assert "disparate_impact_ratio of do_not_market" in message
-    assert "gender = female" in message
+    assert "disparate_impact_ratio of do_not_market (scored) for gender = female: 0.0, needs at least 0.8" in message
+    assert "gender = male" not in message
     rows = query(
         planted.warehouse,
         "select group_value, metric_value, is_passed from marts.fct_fairness_audit"
         " where subject = 'do_not_market' and group_attribute = 'gender' and metric = 'disparate_impact_ratio'",
     )
-    assert ("female", 0.0, False) in rows
+    assert ("female", 0.0, False) in rows and ("male", 1.0, True) in rows
