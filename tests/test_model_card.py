@@ -50,7 +50,7 @@ def test_churn_errors_are_judged_out_of_time(predict_built):  # noqa: F811
     judged = query(
         db,
         "select count(*), count(case when is_passed then 1 end) from marts.fct_fairness_audit"
-        " where subject = 'churn_high_risk' and metric = 'calibration_gap' and is_judged",
+        " where subject = 'churn_high_risk' and metric = 'calibration_gap_vs_all' and is_judged",
     )[0]
     assert judged[0] > 0 and judged[0] == judged[1]
 

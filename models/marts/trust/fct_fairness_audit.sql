@@ -342,8 +342,7 @@ with_ratio as (
     select
         *,
         favourable_rate / nullif(favoured_rate, 0) as disparate_impact_ratio,
-        -- the sampling margin of the metric judged (standard error of the group's rate)
-        sqrt(favourable_rate * (1 - favourable_rate) / group_size) / nullif(favoured_rate, 0) as ratio_margin,
+        -- standard error of a group's observed rate if the model were calibrated (its mean prediction)
         sqrt(mean_predicted * (1 - mean_predicted) / group_size) as calibration_margin
     from favoured
 
@@ -364,8 +363,7 @@ long_metrics as (
         '{{ metric }}' as metric,
         cast({{ metric }} as {{ type_double() }}) as metric_value,
         cast(
-            {%- if metric == 'disparate_impact_ratio' %} {{ z }} * ratio_margin
-            {%- elif metric.startswith('calibration_gap') %} {{ z }} * calibration_margin
+            {%- if metric.startswith('calibration_gap') %} {{ z }} * calibration_margin
             {%- else %} null
             {%- endif %} as {{ type_double() }}
         ) as noise_margin
@@ -376,10 +374,34 @@ long_metrics as (
 
 ),
 
+-- the disparate impact margin: the standard error of the group's rate if it were exactly at the bound
+-- (threshold x the favoured rate), so that a rare action's zero in a small group is not a breach
 judged as (
 
     select
-        long_metrics.*,
+        long_metrics.subject,
+        long_metrics.subject_kind,
+        long_metrics.population,
+        long_metrics.population_date,
+        long_metrics.group_attribute,
+        long_metrics.group_value,
+        long_metrics.group_size,
+        long_metrics.favoured_rate,
+        long_metrics.metric,
+        long_metrics.metric_value,
+        cast(
+            case
+                when long_metrics.metric = 'disparate_impact_ratio' and thresholds.bound = 'min'
+                    then {{ z }} * sqrt(
+                        greatest(
+                            0,
+                            thresholds.threshold * long_metrics.favoured_rate
+                            * (1 - thresholds.threshold * long_metrics.favoured_rate)
+                        ) / long_metrics.group_size
+                    ) / nullif(long_metrics.favoured_rate, 0)
+                else long_metrics.noise_margin
+            end as {{ type_double() }}
+        ) as noise_margin,
         thresholds.bound as threshold_bound,
         thresholds.threshold,
         long_metrics.group_size >= {{ min_size }}
