@@ -31,7 +31,7 @@ def test_churn_errors_are_judged_out_of_time(predict_built):  # noqa: F811
         " from intermediate.int_churn_holdout_scores",
     )[0]
     assert n > 100 and 0 < churned < n
-    # the origin's label window is complete, and the model that scored it was calibrated on an earlier snapshot
+    # the origin's label window is complete: every outcome is known, none was seen by the model that scored it
     complete = query(
         settings.warehouse,
         "select cast(? as date) + h.horizon_days - 1 <= d.latest_data_date"
