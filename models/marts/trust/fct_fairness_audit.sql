@@ -1,4 +1,9 @@
-{{ config(meta={"status_from": ["int_churn_holdout_scores.churn_holdout"]}) }}
+{{ config(meta={"status_from": [
+    "int_model_registry.churn",
+    "int_churn_holdout_scores.churn_holdout",
+    "int_next_action_probabilities.next_action",
+    "int_customer_states__scored.nps"
+]}) }}
 
 {#-
     Fairness of every score and action by customer group: one row per subject
