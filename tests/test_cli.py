@@ -9,7 +9,7 @@ from empathy import cli
 from empathy.cli import app
 
 runner = CliRunner()
-COMMANDS = ["generate", "run", "gate", "build", "publish", "query", "docs", "version", "contract"]
+COMMANDS = ["generate", "run", "gate", "build", "publish", "query", "docs", "version", "contract", "model-card"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -33,6 +33,7 @@ PREDICTION_MARTS = (
 )
 PREDICTION_INTERMEDIATE = (
     "int_churn_horizon",
+    "int_churn_holdout_scores",
     "int_customer_snapshots",
     "int_customer_snapshot_outcomes",
     "int_model_registry",

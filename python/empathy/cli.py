@@ -351,6 +351,24 @@ def eval_models(
     )
 
 
+@app.command("model-card")
+def model_card(
+    out: Path = typer.Option(None, "--out", help="Folder for the cards (default: $EMPATHY_HOME/model_cards)."),
+    working: bool = typer.Option(False, "--working", help="Read the working database instead of the published one."),
+) -> None:
+    """Write a markdown card per model version: data window, features, backtests, fairness, limitations, use."""
+    from empathy.model_card import ModelCardError, write_cards
+
+    settings = load_settings()
+    try:
+        cards = write_cards(settings.warehouse if working else settings.published, out or settings.home / "model_cards")
+    except ModelCardError as exc:
+        _fail(exc)
+    for card in cards:
+        console.print(f"{card.model_version}: {card.path}")
+    console.print(f"{len(cards)} model card(s)")
+
+
 @app.command()
 def docs() -> None:
     """Build dbt docs (models, columns, lineage) and the Great Expectations data docs."""

@@ -78,9 +78,12 @@ def build_step(
     console.print(f"dbt build: starting in {settings.project_dir} (artefacts in {settings.dbt_target})")
     if select:
         args += ["--select", *select]
-    dbt_vars = (settings.options.get("dbt") or {}).get("vars")
-    if dbt_vars:
-        args += ["--vars", json.dumps(dbt_vars, default=str)]
+    # The sector (empathy.yml) picks the fairness thresholds; an explicit dbt var wins.
+    dbt_vars = {
+        "sector": settings.options.get("sector", "retail"),
+        **((settings.options.get("dbt") or {}).get("vars") or {}),
+    }
+    args += ["--vars", json.dumps(dbt_vars, default=str)]
     with _progress(console) as bar:
         task = bar.add_task("dbt build", total=None, label="")
 
