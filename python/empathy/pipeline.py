@@ -67,14 +67,20 @@ def ingest_step(settings: Settings, console: Console, run_id: str | None = None)
 
 
 def build_step(
-    settings: Settings, console: Console, select: list[str] | None = None, run_id: str | None = None
+    settings: Settings,
+    console: Console,
+    select: list[str] | None = None,
+    run_id: str | None = None,
+    full_refresh: bool = False,
 ) -> DbtResult:
-    """dbt build with a progress bar, then the status of every mart (audit.mart_status, kept on the result)."""
+    """dbt build with a progress bar, then the status of every mart (audit.mart_status, kept on the result).
+
+    ``full_refresh`` rebuilds the incremental models (their kept history and caches) from the raw tables."""
     run_id = run_id or new_run_id()
     dropped = drop_dbt_leftovers(settings)
     if dropped:
         console.print(f"dropped {len(dropped)} table(s) a stopped dbt build left behind: {', '.join(dropped[:5])}")
-    args = ["build"]
+    args = ["build", *(["--full-refresh"] if full_refresh else [])]
     console.print(f"dbt build: starting in {settings.project_dir} (artefacts in {settings.dbt_target})")
     if select:
         args += ["--select", *select]
