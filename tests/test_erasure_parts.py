@@ -183,3 +183,19 @@ def test_an_unchanged_run_after_the_purge_is_still_consistent(s):
     report = ingest(s, now=datetime(2025, 1, 11))
     assert all(f.status == "skipped_unchanged" for f in report.files)
     assert query(s, "select count(*) from raw.customers where customer_id = 'c2'") == [(0,)]
+
+
+def test_forget_without_ids_or_landing_says_what_to_pass(s, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from empathy.cli import app
+
+    monkeypatch.setenv("EMPATHY_HOME", str(s.home))
+    monkeypatch.setenv("EMPATHY_LANDING", str(s.landing))
+    runner = CliRunner()
+    out = runner.invoke(app, ["forget"])
+    assert out.exit_code == 1 and "--customer-id" in out.output
+    out = runner.invoke(app, ["forget", "--ids-file", str(tmp_path / "nope.txt")])
+    assert out.exit_code == 1 and "nope.txt" in out.output
+    out = runner.invoke(app, ["forget", "--customer-id", "c1"])
+    assert out.exit_code == 1 and "landing folder" in out.output

@@ -181,6 +181,7 @@ def forget(
     force: bool = typer.Option(
         False, "--force", help="Publish even though the gate blocked publication (recorded in audit.runs)."
     ),
+    landing: Path = LANDING,
 ) -> None:
     """Erase customers from the landing files, the working database, every model and the published database."""
     from empathy.dbt import DbtFailed
@@ -188,7 +189,7 @@ def forget(
     from empathy.erasure.keys import ErasureKeyMissing
     from empathy.publish import WarehouseLocked
 
-    settings = load_settings()
+    settings = load_settings(landing=landing)
     try:
         ids = list(customer_id or []) + (read_ids_file(ids_file) if ids_file else [])
         result = forget(settings, ids, reason=reason, console=console, force=force)

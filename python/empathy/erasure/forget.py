@@ -161,6 +161,11 @@ def forget(
     """Erase ``ids`` everywhere (module docstring); raises PublicationRefused when the gate blocked."""
     console = console or Console()
     ids = clean_ids(ids)
+    if not settings.landing.is_dir():
+        raise ErasureError(
+            f"landing folder {settings.landing} does not exist: point --landing / EMPATHY_LANDING at the folder the "
+            "pipeline loads, so that its files are cleaned too"
+        )
     reason = (reason or "").strip()[:MAX_REASON]
     erasure_id = new_run_id()
     result = ErasureResult(erasure_id=erasure_id, customers=len(ids))
