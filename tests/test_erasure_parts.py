@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import os
 from datetime import datetime
 
@@ -199,3 +200,31 @@ def test_forget_without_ids_or_landing_says_what_to_pass(s, tmp_path, monkeypatc
     assert out.exit_code == 1 and "nope.txt" in out.output
     out = runner.invoke(app, ["forget", "--customer-id", "c1"])
     assert out.exit_code == 1 and "landing folder" in out.output
+
+
+def test_the_gx_store_loses_the_sampled_values(tmp_path):
+    from empathy.erasure.files import ERASED, scrub_files
+
+    root = tmp_path / "gx"
+    (root / "uncommitted" / "validations").mkdir(parents=True)
+    (root / "uncommitted" / "data_docs").mkdir(parents=True)
+    result = {
+        "results": [
+            {"result": {"partial_unexpected_list": ["c1", "c9"], "details": "orphan c1 in row 3", "count": 2}},
+            {"result": {"partial_unexpected_index_list": [{"_file": "f", "_row_number": 1, "customer_id": "c1"}]}},
+        ]
+    }
+    validation = root / "uncommitted" / "validations" / "run.json"
+    validation.write_text(json.dumps(result))
+    page = root / "uncommitted" / "data_docs" / "index.html"
+    page.write_text("<td>c1@example.com</td>")
+    other = root / "uncommitted" / "data_docs" / "other.html"
+    other.write_text("<td>c9</td>")
+    scope = Scope()
+    scope.add(CUSTOMER, ["c1"])
+    scope.personal.add("c1@example.com")
+    assert scrub_files(root, scope) == 2
+    clean = json.loads(validation.read_text())["results"]
+    assert clean[0]["result"] == {"partial_unexpected_list": ["c9"], "details": ERASED, "count": 2}
+    assert clean[1]["result"]["partial_unexpected_index_list"] == []
+    assert not page.exists() and other.read_text() == "<td>c9</td>"

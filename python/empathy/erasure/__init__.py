@@ -7,6 +7,7 @@ every later load.
     scope.py      every value of the customers found in raw and audit.quarantine
     landing.py    landing files rewritten without the customers' rows, atomically
     purge.py      raw.*, audit.quarantine and audit.gate_results without the customers; the tombstones
+    files.py      the gate's Great Expectations store without their values
     tombstones.py the gate's filter: rows a tombstone names are dropped as they are read, counted as erased
     forget.py     the command: the steps above, then the gate, a full-refresh dbt build and publication
 """

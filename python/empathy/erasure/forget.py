@@ -6,7 +6,8 @@ rebuilds again):
 1. the scope: the customers' ids and the keys of their rows, from raw.* and audit.quarantine;
 2. the landing files rewritten without their rows (the files add keys the warehouse did not have);
 3. in one transaction: tombstones (keyed hashes) for every value of the scope, their rows deleted from raw.* and
-   audit.quarantine, their values removed from the samples in audit.gate_results;
+   audit.quarantine, their values removed from the samples in audit.gate_results; then the same samples in the
+   gate's Great Expectations store (files.py);
 4. the gate, which re-reads the rewritten files and writes their load_log rows;
 5. `dbt build --full-refresh`: every model, incremental history and text cache rebuilt from the cleaned raw
    tables (a delete per table would leave what models learnt and kept from them);
@@ -25,6 +26,7 @@ import duckdb
 from rich.console import Console
 
 from empathy.config import Settings
+from empathy.erasure.files import scrub_files
 from empathy.erasure.keys import erasure_key, keyed_hash
 from empathy.erasure.landing import FileErasure, rewrite_landing
 from empathy.erasure.links import CUSTOMER
@@ -118,6 +120,9 @@ def _erase_stored(settings: Settings, ids: list[str], erasure_id: str, key: str)
             raise
     finally:
         con.close()
+    gx_files = scrub_files(settings.gx_dir, scope)
+    if gx_files:
+        removed["files.gx (files scrubbed)"] = gx_files
     for f in files:
         if f.rows_removed:
             name = f"landing.{f.table or '(outside the table folders)'}"
