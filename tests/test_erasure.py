@@ -177,6 +177,7 @@ def erased(tmp_path_factory):
         "published": _find_in_database(s.published, needles),
         "landing": _find_in_landing(landing, needles),
         "counts": _counts_without(s.warehouse, customer),
+        "bytes": customer.encode() in s.warehouse.read_bytes(),
         "quarantined": query(
             s.warehouse, "select count(*) from audit.quarantine where row_json like ?", [f"%{customer}%"]
         )[0][0],
@@ -196,6 +197,7 @@ def test_the_search_finds_the_customer_before_forget(erased):
     assert any(f.startswith("marts.") for f in before["published"])
     assert any(f.startswith("customers/") for f in before["landing"])
     assert any(f.startswith("_truth/") for f in before["landing"])
+    assert before["bytes"], "the id should be readable in the working database file before forget"
 
 
 def test_nothing_of_the_customer_remains(erased):
@@ -203,6 +205,10 @@ def test_nothing_of_the_customer_remains(erased):
     assert _find_in_database(s.warehouse, needles) == []
     assert _find_in_database(s.published, needles) == []
     assert _find_in_landing(s.landing, needles) == []
+    # Not even in freed blocks of the database files.
+    for path in (s.warehouse, s.published):
+        data = path.read_bytes()
+        assert not [n for n in needles[:2] if n.encode() in data], path
     assert result.rows_removed["raw.customers"] >= 1
     assert result.rows_removed["audit.quarantine"] == 1
     assert result.rows_removed["raw.ticket_messages"] >= 1

@@ -11,7 +11,8 @@ rebuilds again):
 4. the gate, which re-reads the rewritten files and writes their load_log rows;
 5. `dbt build --full-refresh`: every model, incremental history and text cache rebuilt from the cleaned raw
    tables (a delete per table would leave what models learnt and kept from them);
-6. an audit.erasures row per customer (keyed hash, reason, time, rows removed per table; never the id);
+6. an audit.erasures row per customer (keyed hash, reason, time, rows removed per table; never the id), and the
+   working database copied into a new file (the old one keeps deleted bytes in freed blocks);
 7. publication (the published file is replaced atomically), refused over a blocked gate unless forced.
 """
 
@@ -160,6 +161,36 @@ def _record(settings: Settings, ids: list[str], reason: str, erasure_id: str, ke
         con.close()
 
 
+def compact_warehouse(path: Path) -> None:
+    """Copy the working database into a new file and swap it in atomically: DuckDB leaves the bytes of deleted
+    rows in freed blocks of the file until they are reused; the copy holds only what is still there."""
+    import contextlib
+    import os
+
+    tmp = path.parent / f".{path.name}.compact.tmp"
+    tmp.unlink(missing_ok=True)
+    con = connect_warehouse(path)
+    try:
+        con.execute("checkpoint")
+        con.execute(f"attach '{tmp}' as __e_compact")
+        con.execute(
+            'copy from database "' + con.execute("select current_database()").fetchone()[0] + '" to __e_compact'
+        )
+        con.execute("detach __e_compact")
+    except BaseException:
+        con.close()
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    con.close()
+    fd = os.open(tmp, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
 def forget(
     settings: Settings, ids: list[str], reason: str = "", console: Console | None = None, force: bool = False
 ) -> ErasureResult:
@@ -185,6 +216,7 @@ def forget(
         report = ingest_step(settings, console, erasure_id)
         build_step(settings, console, run_id=erasure_id, full_refresh=True)
         _record(settings, ids, reason, erasure_id, key, result, before)
+        compact_warehouse(settings.warehouse)
         if not report.ok and not force:
             message = (
                 f"erased {len(ids)} customer(s) from the landing files and the working database, but the gate "
