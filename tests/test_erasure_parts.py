@@ -228,3 +228,12 @@ def test_the_gx_store_loses_the_sampled_values(tmp_path):
     assert clean[0]["result"] == {"partial_unexpected_list": ["c9"], "details": ERASED, "count": 2}
     assert clean[1]["result"]["partial_unexpected_index_list"] == []
     assert not page.exists() and other.read_text() == "<td>c9</td>"
+
+
+def test_an_unreadable_landing_file_is_reported_not_skipped(s):
+    write_bytes(s.landing, "orders", DAY, "broken.parquet", b"PAR1 not really")
+    scope = Scope()
+    scope.add(CUSTOMER, ["c1"])
+    (result,) = rewrite_landing(s.landing, scope)
+    assert result.rel == f"orders/day={DAY}/broken.parquet"
+    assert "not a readable Parquet file" in result.error

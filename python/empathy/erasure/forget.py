@@ -213,6 +213,11 @@ def forget(
             f"erasure {erasure_id}: {sum(removed.values()):,} rows removed from landing, raw and audit; "
             f"{len(result.files_rewritten)} landing file(s) rewritten"
         )
+        for f in (f for f in files if f.error):
+            console.print(
+                f"[yellow]not checked:[/yellow] landing file {f.rel}: {f.error}; it may still hold the customer(s): "
+                "replace or remove it and run `empathy forget` again"
+            )
         report = ingest_step(settings, console, erasure_id)
         build_step(settings, console, run_id=erasure_id, full_refresh=True)
         _record(settings, ids, reason, erasure_id, key, result, before)
