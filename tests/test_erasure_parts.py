@@ -11,6 +11,7 @@ from datetime import datetime
 import duckdb
 import pyarrow.parquet as pq
 import pytest
+from rich.console import Console
 
 from empathy import contract
 from empathy.erasure.keys import ENV, ErasureKeyMissing, erasure_key, key_path, keyed_hash
@@ -22,6 +23,7 @@ from empathy.gate import ingest
 from tests.gate_helpers import NOW, customer, order, query, settings_for, ts, write_bytes, write_parquet
 
 DAY = "2024-06-02"
+QUIET = Console(file=open(os.devnull, "w"))  # noqa: SIM115
 
 
 @pytest.fixture
@@ -237,3 +239,22 @@ def test_an_unreadable_landing_file_is_reported_not_skipped(s):
     (result,) = rewrite_landing(s.landing, scope)
     assert result.rel == f"orders/day={DAY}/broken.parquet"
     assert "not a readable Parquet file" in result.error
+
+
+def test_over_a_blocked_gate_forget_erases_but_does_not_publish(s, monkeypatch):
+    from empathy.erasure import forget as forget_mod
+
+    _land(s.landing)
+    # Every row of this file breaks a rule: the gate blocks publication.
+    write_parquet(s.landing, "orders", "2024-06-03", [order(5, "c2", status="lost")], name="bad.parquet")
+    built, published = [], []
+    # The dbt build and the publication are the pipeline's own, tested end to end in test_erasure.py.
+    monkeypatch.setattr(forget_mod, "build_step", lambda *a, **k: built.append(k))
+    monkeypatch.setattr(forget_mod, "publish", lambda *a, **k: published.append(a))
+    with pytest.raises(forget_mod.PublicationRefused, match="still holds them"):
+        forget_mod.forget(s, ["c1"], reason="r", console=QUIET)
+    assert built == [{"run_id": built[0]["run_id"], "full_refresh": True}]
+    assert published == []
+    assert query(s, "select count(*) from raw.customers where customer_id = 'c1'") == [(0,)]
+    assert query(s, "select status from audit.runs where message like 'empathy forget%'") == [("blocked_by_gate",)]
+    assert query(s, "select count(*), any_value(status) from audit.erasures") == [(1, "erased")]
