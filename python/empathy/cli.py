@@ -174,6 +174,38 @@ def publish(force: bool = FORCE) -> None:
 
 
 @app.command()
+def forget(
+    customer_id: list[str] = typer.Option(None, "--customer-id", help="Customer id to erase (repeatable)."),
+    ids_file: Path = typer.Option(None, "--ids-file", help="A text file of customer ids, one per line."),
+    reason: str = typer.Option("", "--reason", help="Why (a ticket number, 'GDPR art. 17'); kept in audit.erasures."),
+    force: bool = typer.Option(
+        False, "--force", help="Publish even though the gate blocked publication (recorded in audit.runs)."
+    ),
+    landing: Path = LANDING,
+) -> None:
+    """Erase customers from the landing files, the working database, every model and the published database."""
+    from empathy.dbt import DbtFailed
+    from empathy.erasure.forget import ErasureError, PublicationRefused, forget, read_ids_file
+    from empathy.erasure.keys import ErasureKeyMissing
+    from empathy.publish import WarehouseLocked
+
+    settings = load_settings(landing=landing)
+    try:
+        ids = list(customer_id or []) + (read_ids_file(ids_file) if ids_file else [])
+        result = forget(settings, ids, reason=reason, console=console, force=force)
+    except PublicationRefused as exc:
+        _fail(exc, 2)
+    except (ErasureError, ErasureKeyMissing, DbtFailed, WarehouseLocked) as exc:
+        _fail(exc)
+    removed = ", ".join(f"{k} {v:,}" for k, v in sorted(result.rows_removed.items())) or "nothing found"
+    console.print(
+        f"erasure {result.erasure_id}: {result.customers} customer(s) forgotten; rows removed: {removed}\n"
+        f"  {len(result.files_rewritten)} landing file(s) rewritten; tombstones keep them out of later loads\n"
+        f"  published again to {result.published}; see audit.erasures"
+    )
+
+
+@app.command()
 def query(
     sql: str = typer.Argument(..., help="SQL to run, read-only, on the published database."),
     format: str = typer.Option("table", "--format", help="Output: table, csv or json (all columns, all rows)."),

@@ -67,14 +67,20 @@ def ingest_step(settings: Settings, console: Console, run_id: str | None = None)
 
 
 def build_step(
-    settings: Settings, console: Console, select: list[str] | None = None, run_id: str | None = None
+    settings: Settings,
+    console: Console,
+    select: list[str] | None = None,
+    run_id: str | None = None,
+    full_refresh: bool = False,
 ) -> DbtResult:
-    """dbt build with a progress bar, then the status of every mart (audit.mart_status, kept on the result)."""
+    """dbt build with a progress bar, then the status of every mart (audit.mart_status, kept on the result).
+
+    ``full_refresh`` rebuilds the incremental models (their kept history and caches) from the raw tables."""
     run_id = run_id or new_run_id()
     dropped = drop_dbt_leftovers(settings)
     if dropped:
         console.print(f"dropped {len(dropped)} table(s) a stopped dbt build left behind: {', '.join(dropped[:5])}")
-    args = ["build"]
+    args = ["build", *(["--full-refresh"] if full_refresh else [])]
     console.print(f"dbt build: starting in {settings.project_dir} (artefacts in {settings.dbt_target})")
     if select:
         args += ["--select", *select]
@@ -234,7 +240,8 @@ def print_summary(settings: Settings, summary: RunSummary, console: Console) -> 
                    count(*) filter (where status not in ('skipped_unchanged')) as files_this_run,
                    sum(rows_read) as rows_read,
                    sum(rows_loaded) as rows_loaded,
-                   sum(rows_quarantined) as rows_quarantined
+                   sum(rows_quarantined) as rows_quarantined,
+                   sum(coalesce(rows_erased, 0)) as rows_erased
             from audit.load_log
             group by 1
             order by 1
@@ -247,10 +254,12 @@ def print_summary(settings: Settings, summary: RunSummary, console: Console) -> 
         con.close()
 
     t = Table(title=f"run {summary.run_id}: raw tables (all loads so far)")
-    for col in ("table", "rows read", "rows loaded", "rows quarantined"):
+    erased = any(row[5] for row in per_table)  # rows of erased customers the gate dropped (empathy forget)
+    for col in ("table", "rows read", "rows loaded", "rows quarantined", *(["rows erased"] if erased else [])):
         t.add_column(col, justify="right" if col != "table" else "left")
-    for name, _files, read, loaded, quarantined in per_table:
-        t.add_row(name, f"{read or 0:,}", f"{loaded or 0:,}", f"{quarantined or 0:,}")
+    for name, _files, read, loaded, quarantined, gone in per_table:
+        cells = [f"{read or 0:,}", f"{loaded or 0:,}", f"{quarantined or 0:,}", *([f"{gone:,}"] if erased else [])]
+        t.add_row(name, *cells)
     console.print(t)
     if top_rules:
         console.print(

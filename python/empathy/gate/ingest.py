@@ -10,7 +10,8 @@ For every table of the contract, in ``contract.load_order()`` (parents before ch
    into ``raw.<table>``, write every rejected row to ``audit.quarantine`` and the per-file
    and per-check outcome to ``audit.load_log`` and ``audit.gate_results``.
 
-For every file: rows_loaded + rows_quarantined = rows_read (checked, never assumed).
+For every file: rows_loaded + rows_quarantined + rows_erased = rows_read (checked, never assumed); rows_erased
+counts the rows an erasure's tombstone dropped as they were read (empathy.erasure.tombstones).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import duckdb
 
 from empathy import contract
 from empathy.config import Settings
+from empathy.erasure.tombstones import drop_erased
 from empathy.gate import extras as extra_registry
 from empathy.gate import read as rd
 from empathy.gate import suites
@@ -68,7 +70,7 @@ AUDIT_DDL = {
     "load_log": """
         run_id varchar, batch_id varchar, table_name varchar, file varchar, file_hash varchar, rows_read bigint,
         rows_loaded bigint, rows_quarantined bigint, failure_rate double, status varchar, message varchar,
-        loaded_at timestamp, file_bytes bigint
+        loaded_at timestamp, file_bytes bigint, rows_erased bigint
     """,
     "quarantine": """
         run_id varchar, batch_id varchar, table_name varchar, file varchar, row_number bigint, rule varchar,
@@ -122,6 +124,8 @@ def ensure_audit(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create schema if not exists audit")
     for name, ddl in AUDIT_DDL.items():
         con.execute(f"create table if not exists audit.{name} ({ddl})")
+    # Rows an erasure's tombstone dropped as they were read (empathy.erasure.tombstones).
+    con.execute("alter table audit.load_log add column if not exists rows_erased bigint")
     extra_registry.ensure(con)
 
 
@@ -413,6 +417,7 @@ class _Run:
         top_by_ord: dict[int, Counter] = {}
 
         if have_src:
+            drop_erased(con, self.settings, table, reads)
             self.lap(table.name, "read")
             extras = self._typed(table, reads, checks_rows)
             self.lap(table.name, "coerce")
@@ -464,18 +469,22 @@ class _Run:
                 extra_q.append([fr, rj.row_number, rule_, rule_, None, shown, msg, json.dumps({"line": rj.line})])
                 counter[rule_] += 1
             res.rows_read = fr.rows_read
+            res.rows_erased = fr.rows_erased
             res.rows_quarantined = bad_by_ord.get(fr.ord, 0) + len(fr.rejects)
             failing = failing_by_ord.get(fr.ord, 0) + len(fr.rejects)
-            res.failure_rate = failing / res.rows_read if res.rows_read else 0.0
-            res.rows_checked, res.rows_failed = res.rows_read, failing
-            res.rows_loaded = res.rows_read - res.rows_quarantined
+            checked = res.rows_read - res.rows_erased
+            res.failure_rate = failing / checked if checked else 0.0
+            res.rows_checked, res.rows_failed = checked, failing
+            res.rows_loaded = res.rows_read - res.rows_quarantined - res.rows_erased
             res.top_rules = counter.most_common()
             if res.failure_rate > self.max_failure_rate:
                 res.status = BLOCKED
                 res.message = res.blocked_line(self.max_failure_rate)
             else:
-                res.message = f"{res.rows_loaded:,} of {res.rows_read:,} rows loaded" + (
-                    f", {res.rows_quarantined:,} quarantined" if res.rows_quarantined else ""
+                res.message = (
+                    f"{res.rows_loaded:,} of {res.rows_read:,} rows loaded"
+                    + (f", {res.rows_quarantined:,} quarantined" if res.rows_quarantined else "")
+                    + (f", {res.rows_erased:,} erased (tombstoned customers)" if res.rows_erased else "")
                 )
         for fr in reads:
             res = results[fr.ord]
@@ -973,7 +982,9 @@ class _Run:
 
     def _log(self, fr: FileResult, batch_id: str | None, size: int | None) -> None:
         self.con.execute(
-            "insert into audit.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into audit.load_log (run_id, batch_id, table_name, file, file_hash, rows_read, rows_loaded, "
+            "rows_quarantined, failure_rate, status, message, loaded_at, file_bytes, rows_erased) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 self.run_id,
                 batch_id,
@@ -988,6 +999,7 @@ class _Run:
                 fr.message[:4000],
                 _utcnow(),
                 size,
+                fr.rows_erased,
             ],
         )
 

@@ -44,6 +44,7 @@ class FileRead:
     empty_reason: str = ""
     rejects: list[CsvReject] = field(default_factory=list)
     expected_rows: int | None = None  # from the Parquet footer
+    rows_erased: int = 0  # of rows_in_src, dropped by an erasure's tombstone (empathy.erasure.tombstones)
 
     @property
     def rows_read(self) -> int:

@@ -35,6 +35,7 @@ class FileResult:
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
+    rows_erased: int = 0  # dropped as read: a tombstone of `empathy forget` names them
     failure_rate: float = 0.0
     message: str = ""
     file_hash: str | None = None
@@ -51,10 +52,10 @@ class FileResult:
     rows_failed: int = 0
 
     def check_invariant(self) -> None:
-        if self.rows_loaded + self.rows_quarantined != self.rows_read:
+        if self.rows_loaded + self.rows_quarantined + self.rows_erased != self.rows_read:
             raise AssertionError(
                 f"gate bookkeeping error for {self.file}: {self.rows_loaded} loaded + "
-                f"{self.rows_quarantined} quarantined != {self.rows_read} read"
+                f"{self.rows_quarantined} quarantined + {self.rows_erased} erased != {self.rows_read} read"
             )
 
     def blocked_line(self, max_failure_rate: float) -> str:
