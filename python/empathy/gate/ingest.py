@@ -3,7 +3,8 @@
 For every table of the contract, in ``contract.load_order()`` (parents before children):
 
 1. read the new or changed landing files in bulk (unchanged files are skipped by content hash),
-2. coerce every contract column to its DuckDB type (a value that does not cast is quarantined),
+2. coerce every contract column to its DuckDB type (a value that does not cast is quarantined); values of
+   allowed-values columns are trimmed and lower-cased first, as staging reads them,
 3. validate the table once with Great Expectations (rules built from the contract),
 4. quarantine duplicates: rows sharing a key and a version (updated_column) with a later row,
 5. in one transaction: replace the rows earlier loaded from those files, load the valid rows
@@ -146,6 +147,15 @@ def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, s
     return [(r[0], r[1]) for r in con.execute(f"describe {relation}").fetchall()]
 
 
+def enum_normalised(expr: str) -> str:
+    """SQL of an allowed-values (enum) column as staging reads it: surrounding spaces trimmed, lower case.
+
+    Staging selects every such column as ``lower(trim(column))`` (tests/test_gate_enums.py keeps the two
+    in step), so ``' SHIPPED '`` is the value ``shipped`` and loads; an unknown value is still quarantined.
+    """
+    return f"lower(trim({expr}))"
+
+
 class _Casts:
     """SQL that coerces a source column to its contract type, and the condition of a failed cast."""
 
@@ -173,6 +183,10 @@ class _Casts:
         blank = f"nullif(trim({s}), '')"
         is_text = st == "VARCHAR"
         if col.type == "string":
+            if col.allowed:
+                text = s if is_text else f"cast({s} as varchar)"
+                enum = enum_normalised(text)
+                return (f"nullif({enum}, '')" if col.required else enum), None
             if is_text:
                 return (f"nullif({s}, '')" if col.required else s), None
             return f"cast({s} as varchar)", None
