@@ -79,11 +79,18 @@ def quarantine_copies(
     has_raw = _raw_exists(con, table)
     earlier = ""
     if has_raw:
-        raw_version = f"r.{upd}" if upd else "null::timestamp"
+        # A raw table of an older layout may lack a contract column (added at load): NULL there.
+        present = {r[0].lower() for r in con.execute(f"describe {raw}").fetchall()}
+        at = {
+            c.name: (f"r.{qc}" if c.name.lower() in present else f"null::{c.duckdb_type}")
+            for c, qc in zip(table.columns, cols, strict=True)
+        }
+        raw_version = at[table.updated_column] if upd else "null::timestamp"
         earlier = (
             f"select 0 as __src, null::integer as __g_ord, r._row_number as __g_row, r._file as __file, "
-            f"r._loaded_at as __loaded, r.{key} as __k, {raw_version} as __u, {', '.join(f'r.{c}' for c in cols)} "
-            f"from {raw} r where r._file not in (select unnest(?::varchar[]))"
+            f"r._loaded_at as __loaded, r.{key} as __k, {raw_version} as __u, "
+            + ", ".join(f"{at[c.name]} as {qc}" for c, qc in zip(table.columns, cols, strict=True))
+            + f" from {raw} r where r._file not in (select unnest(?::varchar[]))"
         )
     # Versions with more than one copy: twice in this run, or in this run and already loaded.
     con.execute(
