@@ -87,15 +87,15 @@ def rule_text(table: contract.Table, rule: str) -> tuple[str, str]:
         )
     if kind == "duplicate_resent":
         return (
-            f"key {table.key} = {{value}} was already loaded with the same {version} and the same content "
-            "from another file; this copy is not loaded again (it does not count as a failure)",
+            f"key {table.key} = {{value}} repeats a row of another file (the same {version}, the same content); "
+            "this copy is not loaded again (it does not count as a failure)",
             "nothing, if the record was sent again on purpose; to stop this note, do not resend rows already "
             "delivered (a corrected file goes under its first path, where it replaces the rows loaded from it)",
         )
     if kind == "conflict":
         return (
-            f"key {table.key} = {{value}} was already loaded with the same {version} but other content; the "
-            "first copy stays loaded and this one is not",
+            f"key {table.key} = {{value}} has the same {version} as a row loaded before it but other content; "
+            "the first copy stays loaded and this one is not",
             f"if the record changed, send it with a newer {newer}; if the kept copy is the wrong one, deliver "
             "its file again corrected under the same path (it replaces the rows loaded from it)",
         )
