@@ -239,7 +239,7 @@ def test_integer_columns_reject_fractions(s):
 # -- duplicates ------------------------------------------------------------------------------
 
 
-def test_duplicate_keys_keep_the_latest(s):
+def test_versions_are_history_and_copies_of_a_version_keep_the_first(s):
     write_parquet(
         s.landing,
         "customers",
@@ -252,7 +252,7 @@ def test_duplicate_keys_keep_the_latest(s):
         "2024-06-05",
         [customer(1, segment="business", updated_at=ts("2024-06-05 09:00:00"))],
     )
-    # Same key twice in one file, same updated_at: the later row wins.
+    # Same key twice in one file, same updated_at, other content: the first row stays, the second conflicts.
     write_parquet(s.landing, "orders", DAY, [order(1, order_total=1.0), order(1, order_total=2.0), order(2)])
     report = run(s)
     # Two versions of c1 (different updated_at) are history, not duplicates: both are loaded and
@@ -261,11 +261,11 @@ def test_duplicate_keys_keep_the_latest(s):
         ("business",),
         ("consumer",),
     ]
-    assert query(s, "select order_total from raw.orders where order_id = 'o1'") == [(2.0,)]
-    dups = {(q["file"], q["row_number"]): q for q in quarantine(s) if q["rule"] == "duplicate_key"}
-    assert set(dups) == {(f"orders/day={DAY}/part-0.parquet", 1)}
-    assert f"orders/day={DAY}/part-0.parquet row 2" in dups[(f"orders/day={DAY}/part-0.parquet", 1)]["message"]
-    # The true duplicate in orders (1 of 3 rows) blocks that file; the customers files are clean.
+    assert query(s, "select order_total from raw.orders where order_id = 'o1'") == [(1.0,)]
+    dups = {(q["file"], q["row_number"]): q for q in quarantine(s) if q["rule"] == "conflict"}
+    assert set(dups) == {(f"orders/day={DAY}/part-0.parquet", 2)}
+    assert f"orders/day={DAY}/part-0.parquet row 1" in dups[(f"orders/day={DAY}/part-0.parquet", 2)]["message"]
+    # The conflict in orders (1 of 3 rows) blocks that file; the customers files are clean.
     blocked = {f.file for f in report.blocked}
     assert blocked == {f"orders/day={DAY}/part-0.parquet"}
     # GX checks that each version of a record appears once: true of customers, not of orders.
@@ -551,8 +551,8 @@ def test_bad_duplicate_keys(s):
         ("consumer",),
     ]
     q = quarantine(s)
-    assert [(r["row_number"], r["rule"]) for r in q] == [(1, "duplicate_key")]
-    assert "row 3" in q[0]["message"]
+    assert [(r["row_number"], r["rule"]) for r in q] == [(3, "duplicate_key")]
+    assert "the kept copy is customers/day=2024-06-01/customers_duplicate_keys.csv row 1" in q[0]["message"]
     assert [f.file for f in report.blocked] == ["customers/day=2024-06-01/customers_duplicate_keys.csv"]
     assert_nothing_lost(s)
 
@@ -787,7 +787,8 @@ def test_many_csv_files_are_read_together_with_exact_row_numbers(s, monkeypatch)
     assert query(s, "select tier from raw.customers where customer_id = 'c51'") == [("gold",)]
     bad = next(f for f in report.files if f.file == "customers/day=2024-06-06/part.csv")
     assert bad.status == "rejected"
-    assert sorted(groups) == [(2, False), (4, True)]
+    # A bad line anywhere makes a group's strict scan fail: its files are then read one by one.
+    assert sorted(groups) == [(2, False), (4, False)]
     assert_nothing_lost(s)
 
 

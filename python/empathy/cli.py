@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -30,6 +31,20 @@ LANDING = typer.Option(None, "--landing", help="Landing folder (default: EMPATHY
 def _fail(exc: Exception, code: int = 1) -> None:
     err.print(f"[bold red]error:[/bold red] {exc}")
     raise typer.Exit(code)
+
+
+@contextlib.contextmanager
+def _disk_full_is_one_message(settings) -> Iterator[None]:
+    """An out-of-space error anywhere below (Python, DuckDB, dbt) becomes one message and exit code 2."""
+    from empathy.diskspace import disk_full
+
+    try:
+        yield
+    except Exception as exc:
+        full = disk_full(exc, settings)
+        if full is None:
+            raise
+        _fail(full, 2)
 
 
 @app.command()
@@ -99,7 +114,8 @@ def run(
     settings = load_settings(landing=landing)
     console.print(f"landing {settings.landing}\nworking database {settings.warehouse}")
     try:
-        summary = run_pipeline(settings, console, do_publish=publish)
+        with _disk_full_is_one_message(settings):
+            summary = run_pipeline(settings, console, do_publish=publish)
     except GateBlocked as exc:
         _fail(exc, 2)
     except (DbtFailed, PipelineError, WarehouseLocked) as exc:
@@ -116,7 +132,7 @@ def gate(landing: Path = LANDING) -> None:
 
     settings = load_settings(landing=landing)
     try:
-        with run_lock(settings):
+        with _disk_full_is_one_message(settings), run_lock(settings):
             report = ingest_step(settings, console)
         for row in report.summary_rows():
             console.print(row)
@@ -147,7 +163,8 @@ def build(
 
     settings = load_settings()
     try:
-        result = build_only(settings, console, select=select, force=force)
+        with _disk_full_is_one_message(settings):
+            result = build_only(settings, console, select=select, force=force)
     except GateNotPassed as exc:
         _fail(exc, 2)
     except (DbtFailed, WarehouseLocked) as exc:
@@ -165,7 +182,8 @@ def publish(force: bool = FORCE) -> None:
 
     settings = load_settings()
     try:
-        result = publish_only(settings, force=force)
+        with _disk_full_is_one_message(settings):
+            result = publish_only(settings, force=force)
     except GateNotPassed as exc:
         _fail(exc, 2)
     except (WarehouseLocked, RuntimeError) as exc:

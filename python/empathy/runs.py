@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 import duckdb
 
 from empathy.config import Settings
+from empathy.diskspace import disk_full
 from empathy.publish import connect_warehouse
 
 STARTED = "started"
@@ -100,7 +101,11 @@ def recorded_run(settings: Settings, run_id: str, command: str, note: str = "") 
     except BaseException as exc:
         if rec.status in OPEN:
             status = INTERRUPTED if isinstance(exc, KeyboardInterrupt | SystemExit) else FAILED
-            rec.record(status, f"{type(exc).__name__}: {exc}")
+            full = disk_full(exc, settings) if isinstance(exc, Exception) else None
+            # Writing the row may fail too (a full disk): the run's own error matters more, and a row left
+            # 'started' is marked 'interrupted' by the next run.
+            with contextlib.suppress(Exception):
+                rec.record(status, str(full) if full else f"{type(exc).__name__}: {exc}")
         raise
 
 

@@ -3,9 +3,11 @@
 For every table of the contract, in ``contract.load_order()`` (parents before children):
 
 1. read the new or changed landing files in bulk (unchanged files are skipped by content hash),
-2. coerce every contract column to its DuckDB type (a value that does not cast is quarantined),
+2. coerce every contract column to its DuckDB type (a value that does not cast is quarantined); values of
+   allowed-values columns are trimmed and lower-cased first, as staging reads them,
 3. validate the table once with Great Expectations (rules built from the contract),
-4. quarantine duplicates: rows sharing a key and a version (updated_column) with a later row,
+4. quarantine later copies of a version of a record (key and updated_column), in this run or already
+   loaded from another file: resent duplicates, duplicates and conflicts (gate/duplicates.py),
 5. in one transaction: replace the rows earlier loaded from those files, load the valid rows
    into ``raw.<table>``, write every rejected row to ``audit.quarantine`` and the per-file
    and per-check outcome to ``audit.load_log`` and ``audit.gate_results``.
@@ -27,9 +29,9 @@ import duckdb
 from empathy import contract
 from empathy.config import Settings
 from empathy.erasure.tombstones import drop_erased
+from empathy.gate import duplicates, suites
 from empathy.gate import extras as extra_registry
 from empathy.gate import read as rd
-from empathy.gate import suites
 from empathy.gate.discover import IgnoredEntry, LandingFile, UnknownFolder, discover
 from empathy.gate.read import FILES, SRC, FileRead, lit, q
 from empathy.gate.report import (
@@ -150,6 +152,15 @@ def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, s
     return [(r[0], r[1]) for r in con.execute(f"describe {relation}").fetchall()]
 
 
+def enum_normalised(expr: str) -> str:
+    """SQL of an allowed-values (enum) column as staging reads it: surrounding spaces trimmed, lower case.
+
+    Staging selects every such column as ``lower(trim(column))`` (tests/test_gate_enums.py keeps the two
+    in step), so ``' SHIPPED '`` is the value ``shipped`` and loads; an unknown value is still quarantined.
+    """
+    return f"lower(trim({expr}))"
+
+
 class _Casts:
     """SQL that coerces a source column to its contract type, and the condition of a failed cast."""
 
@@ -177,6 +188,10 @@ class _Casts:
         blank = f"nullif(trim({s}), '')"
         is_text = st == "VARCHAR"
         if col.type == "string":
+            if col.allowed:
+                text = s if is_text else f"cast({s} as varchar)"
+                enum = enum_normalised(text)
+                return (f"nullif({enum}, '')" if col.required else enum), None
             if is_text:
                 return (f"nullif({s}, '')" if col.required else s), None
             return f"cast({s} as varchar)", None
@@ -415,6 +430,7 @@ class _Run:
         bad_by_ord: dict[int, int] = {}
         failing_by_ord: dict[int, int] = {}
         top_by_ord: dict[int, Counter] = {}
+        resent_by_ord: dict[int, int] = {}
 
         if have_src:
             drop_erased(con, self.settings, table, reads)
@@ -431,6 +447,11 @@ class _Run:
                 f"select __g_ord, rule, count(*) from {QROWS} where counting group by 1, 2"
             ).fetchall():
                 top_by_ord.setdefault(ord_, Counter())[rule] = n
+            resent_by_ord = dict(
+                con.execute(
+                    f"select __g_ord, count(*) from {QROWS} where rule = ? group by 1", [duplicates.DUPLICATE_RESENT]
+                ).fetchall()
+            )
 
         # CSV lines that could not be parsed and files that could not be read.
         extra_q: list[list] = []
@@ -481,9 +502,11 @@ class _Run:
                 res.status = BLOCKED
                 res.message = res.blocked_line(self.max_failure_rate)
             else:
+                resent = resent_by_ord.get(fr.ord, 0)
                 res.message = (
                     f"{res.rows_loaded:,} of {res.rows_read:,} rows loaded"
                     + (f", {res.rows_quarantined:,} quarantined" if res.rows_quarantined else "")
+                    + (f" ({resent:,} already loaded from another file: duplicate_resent)" if resent else "")
                     + (f", {res.rows_erased:,} erased (tombstoned customers)" if res.rows_erased else "")
                 )
         for fr in reads:
@@ -783,52 +806,38 @@ class _Run:
         )
 
         self.lap(table.name, "validate")
-        # Duplicate keys among the otherwise valid rows. Rows that share a key but carry different
-        # versions (updated_column) are a record's history: all are loaded and staging keeps the latest.
-        # Rows that share a key and a version (or a key, in tables without versions) are duplicates:
-        # the one from the later file and row is kept, the others are quarantined.
-        upd = f"t.{q(table.updated_column)}" if table.updated_column else "null::timestamp"
-        key = q(table.key)
-        con.execute(
-            f"""
-            insert into {FAILS}
-            with bad as (select distinct __g_ord, __g_row from {FAILS}),
-            cand as (
-                select t.__g_ord, t.__g_row, t.{key} as k, {upd} as u from {TYPED} t
-                where t.{key} is not null
-                and not exists (select 1 from bad b where b.__g_ord = t.__g_ord and b.__g_row = t.__g_row)
-            ),
-            dk as (select k, u from cand group by k, u having count(*) > 1),
-            r as (
-                select c.*, row_number() over w as rk, first_value(c.__g_ord) over w as ko,
-                       first_value(c.__g_row) over w as kr
-                from cand c semi join dk on dk.k = c.k and dk.u is not distinct from c.u
-                window w as (partition by c.k, c.u order by c.__g_ord desc, c.__g_row desc)
+        # Copies of one version of a record (in this run, or already loaded from another file): the
+        # first is kept; see gate/duplicates.py. Versions that differ are history, all loaded.
+        found = duplicates.quarantine_copies(con, table, TYPED, FAILS, [fr.file.rel for fr in reads], rank)
+        version = f"{table.key} and {table.updated_column}" if table.updated_column else table.key
+        for rule, expectation, note in (
+            (duplicates.DUPLICATE_KEY, "unique_key_per_version", "the same content twice in one file"),
+            (duplicates.DUPLICATE_RESENT, "not_loaded_before", "the same content as a row of another file"),
+            (duplicates.CONFLICT, "no_conflicting_copy", "other content than the kept copy"),
+        ):
+            n = found[rule]
+            checks_rows.append(
+                self._check_row(
+                    table,
+                    expectation,
+                    table.key,
+                    n == 0,
+                    total,
+                    n,
+                    {
+                        rule: n,
+                        "notes": f"rows with the {version} of an earlier row (already loaded, or earlier in this "
+                        f"run's files) and {note}; the first copy is kept",
+                    },
+                    rule=rule,
+                )
             )
-            select r.__g_ord, r.__g_row, 'duplicate_key', {lit(table.key)}, {rank("duplicate_key")},
-                   'the kept copy is ' || f.rel || ' row ' || r.kr, true
-            from r join {FILES} f on f.ord = r.ko
-            where r.rk > 1
-            """
-        )
-        n_dup = con.execute(f"select count(*) from {FAILS} where rule = 'duplicate_key'").fetchone()[0]
-        checks_rows.append(
-            self._check_row(
-                table,
-                "unique_key_per_version",
-                table.key,
-                n_dup == 0,
-                total,
-                n_dup,
-                {
-                    "duplicates": n_dup,
-                    "notes": "rows sharing a key"
-                    + (f" and {table.updated_column}" if table.updated_column else "")
-                    + " with another row; the copy from the later file and row is kept",
-                },
-                rule="duplicate_key",
+        if found[duplicates.CONFLICT]:
+            self.report.notes.append(
+                f"{table.name}: {found[duplicates.CONFLICT]:,} row(s) carry the {version} of a row loaded "
+                "earlier but other content; the first copy is kept and they are quarantined as 'conflict' "
+                "(audit.quarantine says what differs)"
             )
-        )
         con.execute(
             f"""
             create temp table {QROWS} as

@@ -5,11 +5,19 @@ plus ``__g_ord`` (the file's position in this run) and ``__g_row`` (1-based row 
 file; for CSV the data record number, header excluded). Files that cannot be read, empty files
 and malformed CSV lines are returned as per-file results so that nothing goes missing silently.
 The ``day=YYYY-MM-DD`` landing folder is never read as a column (hive partitioning is off).
+
+CSV files are read by DuckDB strictly (linear in the file whatever the field lengths); a file with a bad
+line is parsed again in one linear pass with Python's csv module, which keeps its good records and returns
+the bad ones as rejects. DuckDB's ``store_rejects`` is not used: its time grows with the square of a quoted
+field's length (a 0.2 MB field with commas: 100 s).
 """
 
 from __future__ import annotations
 
+import csv
 import gzip
+import io
+import sys
 from dataclasses import dataclass, field
 
 import duckdb
@@ -23,6 +31,7 @@ FILES = "__g_files"
 # Columns DuckDB itself adds when reading; files that carry a column of that name are read with pyarrow.
 _DUCKDB_ADDED = {"file_row_number", "__g_file"}
 CSV_MAX_LINE = 8 * 1024 * 1024
+CSV_BATCH_ROWS = 100_000  # records per Arrow batch when a CSV file with bad lines is parsed in Python
 
 
 @dataclass
@@ -134,25 +143,6 @@ def _read_parquet_one(con: duckdb.DuckDBPyConnection, fr: FileRead, table: str) 
         return False
 
 
-def _raw_line(fr: FileRead, byte_pos: int | None, fallback: str) -> str:
-    """The original bytes of a rejected CSV line, undecodable bytes escaped (never lost)."""
-    if byte_pos is None or fr.file.path.name.lower().endswith(".gz"):
-        return fallback
-    # DuckDB's position may point at the line's first byte or just past it: start after the last
-    # newline before it.
-    base = max(0, byte_pos - 65536)
-    try:
-        with fr.file.path.open("rb") as fh:
-            fh.seek(base)
-            data = fh.read(byte_pos - base + CSV_MAX_LINE)
-    except OSError:
-        return fallback
-    start = data.rfind(b"\n", 0, byte_pos - base) + 1
-    end = data.find(b"\n", max(start, byte_pos - base))
-    data = data[start:] if end < 0 else data[start:end]
-    return data.rstrip(b"\r").decode("utf-8", errors="backslashreplace")
-
-
 def _csv_is_blank(fr: FileRead) -> bool:
     if fr.file.size == 0:
         return True
@@ -164,58 +154,172 @@ def _csv_is_blank(fr: FileRead) -> bool:
         return False
 
 
+DELIMITERS = (",", ";", "\t", "|")
+
+
+def _csv_delimiter(fr: FileRead) -> str:
+    """The delimiter of a CSV file: the candidate its header line holds most often (a comma when none).
+
+    It is fixed, not left to DuckDB's sniffer: on a file with bad lines the sniffer may otherwise settle on
+    a dialect that reads every line as one column, or take a later line as the header and skip the rest.
+    """
+    header = _csv_header(fr).decode("utf-8", errors="replace")
+    counts = [(header.count(d), -i, d) for i, d in enumerate(DELIMITERS)]
+    best = max(counts)
+    return best[2] if best[0] else ","
+
+
+def _csv_sql(listing: str, delimiter: str, filename: bool = False) -> str:
+    """A strict read_csv of ``listing``, every column as text, header on the first line: a bad line raises."""
+    opts = f"all_varchar = true, header = true, skip = 0, delim = {lit(delimiter)}, hive_partitioning = false"
+    if filename:
+        opts += ", filename = '__g_file'"
+    return (
+        f"select * from read_csv({listing}, {opts}, max_line_size = {CSV_MAX_LINE}, buffer_size = {2 * CSV_MAX_LINE})"
+    )
+
+
+def _strict_read(
+    con: duckdb.DuckDBPyConnection, tmp: str, listing: str, delimiter: str, filename: bool = False
+) -> bool:
+    """Read ``listing`` strictly into ``tmp``; False (nothing kept) when a line is bad."""
+    try:
+        con.execute(f"create temp table {q(tmp)} as {_csv_sql(listing, delimiter, filename)}")
+    except duckdb.Error:
+        _drop(con, tmp)
+        return False
+    return True
+
+
+def _unique_names(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        base = name or "column"
+        n = seen.get(base.lower(), 0)
+        seen[base.lower()] = n + 1
+        out.append(base if n == 0 else f"{base}_{n}")
+    return out
+
+
+def _not_utf8(record: list[str]) -> bool:
+    """True when a field holds bytes that were not UTF-8 (kept as surrogates by ``surrogateescape``)."""
+    try:
+        for value in record:
+            value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+class _CsvRows:
+    """Good records of a CSV file, appended to a temp table in batches of CSV_BATCH_ROWS."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, table: str, header: list[str], ord_: int) -> None:
+        self.con, self.table, self.header, self.ord = con, table, header, ord_
+        self.columns: list[list[str | None]] = [[] for _ in header]
+        self.rows: list[int] = []
+        self.created = False
+
+    def add(self, number: int, record: list[str]) -> None:
+        for col, value in zip(self.columns, record, strict=True):
+            col.append(value if value != "" else None)
+        self.rows.append(number)
+        if len(self.rows) >= CSV_BATCH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.rows and self.created:
+            return
+        arrays = {name: pa.array(col, pa.string()) for name, col in zip(self.header, self.columns, strict=True)}
+        arrays["__g_ord"] = pa.array([self.ord] * len(self.rows), pa.int32())
+        arrays["__g_row"] = pa.array(self.rows, pa.int64())
+        self.con.register("__g_arrow", pa.table(arrays))
+        try:
+            if self.created:
+                self.con.execute(f"insert into {q(self.table)} select * from __g_arrow")
+            else:
+                self.con.execute(f"create temp table {q(self.table)} as select * from __g_arrow")
+                self.created = True
+        finally:
+            self.con.unregister("__g_arrow")
+        self.columns = [[] for _ in self.header]
+        self.rows = []
+
+
+def _read_csv_python(con: duckdb.DuckDBPyConnection, fr: FileRead, table: str) -> bool:
+    """Parse a CSV file that has bad lines, in one linear pass (Python's csv module); bad records become rejects.
+
+    Every field is text (empty = NULL); row numbers count data records, header and blank lines excluded. A
+    record with another number of fields than the header is ``csv_malformed`` and one with bytes that are not
+    UTF-8 is ``encoding`` (its bytes shown as \\xNN). DuckDB's own reader with ``store_rejects`` would do the
+    same but takes time quadratic in the length of a field (a 1 MB text field: minutes).
+    """
+    delim = _csv_delimiter(fr)
+    opener = gzip.open if fr.file.path.name.lower().endswith(".gz") else open
+    csv.field_size_limit(sys.maxsize)
+    good: _CsvRows | None = None
+    number = 0
+    try:
+        with opener(fr.file.path, "rb") as raw:
+            text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
+            reader = csv.reader(
+                text,
+                delimiter=delim,
+                quotechar='"',
+                doublequote=True,
+            )
+            for record in reader:
+                if not record or record == [""]:
+                    continue  # a blank line
+                if good is None:
+                    good = _CsvRows(con, table, _unique_names(record), fr.ord)
+                    fr.columns = list(good.header)
+                    continue
+                number += 1
+                if any("\x00" in value for value in record):
+                    raise csv.Error(f"record {number} holds NUL bytes: this is not a CSV text file")
+                if _not_utf8(record):
+                    line = delim.join(record).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+                    fr.rejects.append(CsvReject(number, "INVALID ENCODING", "invalid UTF-8 bytes", line))
+                elif len(record) != len(good.header):
+                    kind = "TOO MANY COLUMNS" if len(record) > len(good.header) else "MISSING COLUMNS"
+                    error = f"expected {len(good.header)} fields (the header's), found {len(record)}"
+                    fr.rejects.append(CsvReject(number, kind, error, delim.join(record)))
+                else:
+                    good.add(number, record)
+            if good is not None:
+                good.flush()
+    except (csv.Error, OSError, duckdb.Error) as exc:
+        _drop(con, table)
+        fr.rejects = []
+        fr.status, fr.error = "rejected", f"the CSV file cannot be parsed: {_first_lines(exc)}"
+        return False
+    if number == 0:
+        _drop(con, table)
+        fr.status, fr.empty_reason = "empty", "the file has a header but 0 rows"
+        return False
+    return True
+
+
 def _read_csv_one(con: duckdb.DuckDBPyConnection, fr: FileRead, table: str) -> bool:
     if _csv_is_blank(fr):
         fr.status, fr.empty_reason = "empty", "the file is empty (0 bytes)"
         return False
     tmp = f"{table}_in"
-    _drop(con, "__g_rej", "__g_rejscan", tmp)
-    try:
-        con.execute(
-            f"create temp table {q(tmp)} as select * from read_csv({path_lit(fr.file.path)}, all_varchar = true, "
-            f"header = true, hive_partitioning = false, store_rejects = true, rejects_table = '__g_rej', rejects_scan = '__g_rejscan', "
-            f"max_line_size = {CSV_MAX_LINE}, buffer_size = {2 * CSV_MAX_LINE})"
-        )
-    except Exception as exc:
-        _drop(con, "__g_rej", "__g_rejscan", tmp)
-        fr.status, fr.error = "rejected", f"the CSV file cannot be parsed: {_first_lines(exc)}"
-        return False
+    _drop(con, tmp)
+    fr.rejects = []
+    if not _strict_read(con, tmp, path_lit(fr.file.path), _csv_delimiter(fr)):
+        return _read_csv_python(con, fr, table)
     fr.columns = [r[0] for r in con.execute(f"describe {q(tmp)}").fetchall()]
-    rejects = []
-    try:
-        rows = con.execute(
-            "select line, arg_min(error_type::varchar, column_idx), arg_min(error_message, column_idx), "
-            "arg_min(csv_line, column_idx), min(line_byte_position) from __g_rej group by line order by line"
-        ).fetchall()
-    except duckdb.CatalogException:
-        rows = []
-    for line, etype, msg, csv_line, pos in rows:
-        raw = _raw_line(fr, pos, csv_line or "") if etype == "INVALID ENCODING" else (csv_line or "")
-        rejects.append(CsvReject(int(line) - 1, str(etype), _first_lines(msg, 1), raw))
-    fr.rejects = rejects
-    _drop(con, "__g_rej", "__g_rejscan")
-    good = con.execute(f"select count(*) from {q(tmp)}").fetchone()[0]
-    if good == 0 and not rejects:
+    if not con.execute(f"select count(*) from {q(tmp)}").fetchone()[0]:
         _drop(con, tmp)
         fr.status, fr.empty_reason = "empty", "the file has a header but 0 rows"
         return False
-    if rejects:
-        total = good + len(rejects)
-        bad = [r.row_number for r in rejects]
-        con.execute(
-            f"create temp table {q(table)} as "
-            f"with s as (select n from range(1, {total + 1}) r(n) where n not in (select unnest(?::bigint[]))), "
-            f"m as (select row_number() over (order by n) as k, n from s), "
-            f"c as (select *, rowid + 1 as __g_k from {q(tmp)}) "
-            f"select c.* exclude (__g_k), {fr.ord}::integer as __g_ord, coalesce(m.n, c.__g_k)::bigint as __g_row "
-            f"from c left join m on m.k = c.__g_k",
-            [bad],
-        )
-    else:
-        con.execute(
-            f"create temp table {q(table)} as select *, {fr.ord}::integer as __g_ord, "
-            f"(rowid + 1)::bigint as __g_row from {q(tmp)}"
-        )
+    con.execute(
+        f"create temp table {q(table)} as select *, {fr.ord}::integer as __g_ord, "
+        f"(rowid + 1)::bigint as __g_row from {q(tmp)}"
+    )
     _drop(con, tmp)
     return True
 
@@ -230,57 +334,27 @@ def _csv_header(fr: FileRead) -> bytes:
 
 
 def _read_csv_group(con: duckdb.DuckDBPyConnection, frs: list[FileRead], table: str) -> bool:
-    """Read CSV files that share a header in one scan; False when that fails (read them one by one)."""
+    """Read CSV files that share a header in one strict scan; False when a line is bad (read them one by one)."""
     tmp = f"{table}_in"
-    _drop(con, "__g_rej", "__g_rejscan", tmp)
+    _drop(con, tmp)
     listing = "[" + ", ".join(path_lit(fr.file.path) for fr in frs) + "]"
-    try:
-        con.execute(
-            f"create temp table {q(tmp)} as select * from read_csv({listing}, all_varchar = true, header = true, "
-            f"hive_partitioning = false, store_rejects = true, rejects_table = '__g_rej', rejects_scan = '__g_rejscan', filename = '__g_file', "
-            f"max_line_size = {CSV_MAX_LINE}, buffer_size = {2 * CSV_MAX_LINE})"
-        )
-    except Exception:
-        _drop(con, "__g_rej", "__g_rejscan", tmp)
+    if not _strict_read(con, tmp, listing, _csv_delimiter(frs[0]), filename=True):
         return False
     columns = [r[0] for r in con.execute(f"describe {q(tmp)}").fetchall() if r[0] != "__g_file"]
-    by_path = {str(fr.file.path): fr for fr in frs}
-    try:
-        rows = con.execute(
-            "select s.file_path, r.line, arg_min(r.error_type::varchar, r.column_idx), "
-            "arg_min(r.error_message, r.column_idx), arg_min(r.csv_line, r.column_idx), min(r.line_byte_position) "
-            "from __g_rej r join __g_rejscan s using (scan_id, file_id) group by 1, 2 order by 1, 2"
-        ).fetchall()
-    except duckdb.CatalogException:
-        rows = []
-    for path, line, etype, msg, csv_line, pos in rows:
-        fr = by_path[path]
-        raw = _raw_line(fr, pos, csv_line or "") if etype == "INVALID ENCODING" else (csv_line or "")
-        fr.rejects.append(CsvReject(int(line) - 1, str(etype), _first_lines(msg, 1), raw))
-    _drop(con, "__g_rej", "__g_rejscan")
     good = dict(con.execute(f"select __g_file, count(*) from {q(tmp)} group by 1").fetchall())
-    con.execute("create or replace temp table __g_rowmap (path varchar, k bigint, n bigint)")
     for fr in frs:
         fr.columns = list(columns)
-        n_good = int(good.get(str(fr.file.path), 0))
-        if n_good == 0 and not fr.rejects:
+        if not good.get(str(fr.file.path)):
             fr.status, fr.empty_reason = "empty", "the file has a header but 0 rows"
-        if fr.rejects and n_good:
-            total = n_good + len(fr.rejects)
-            con.execute(
-                "insert into __g_rowmap select ?, row_number() over (order by n), n from range(1, ?) r(n) "
-                "where n not in (select unnest(?::bigint[]))",
-                [str(fr.file.path), total + 1, [r.row_number for r in fr.rejects]],
-            )
     # The temp table keeps the scan's order (files in order, lines in order), so rowid gives the
     # position of a row within its file.
     con.execute(
         f"create temp table {q(table)} as "
         f"with c as (select *, row_number() over (partition by __g_file order by rowid) as __g_k from {q(tmp)}) "
-        f"select c.* exclude (__g_file, __g_k), f.ord::integer as __g_ord, coalesce(m.n, c.__g_k)::bigint as __g_row "
-        f"from c join {FILES} f on f.path = c.__g_file left join __g_rowmap m on m.path = c.__g_file and m.k = c.__g_k"
+        f"select c.* exclude (__g_file, __g_k), f.ord::integer as __g_ord, c.__g_k::bigint as __g_row "
+        f"from c join {FILES} f on f.path = c.__g_file"
     )
-    _drop(con, tmp, "__g_rowmap")
+    _drop(con, tmp)
     return True
 
 

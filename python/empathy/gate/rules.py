@@ -75,14 +75,29 @@ def rule_text(table: contract.Table, rule: str) -> tuple[str, str]:
             f"deliver the missing {parent.split('.')[0]} row (or correct the id), then deliver this file again "
             "(a changed file is read again)",
         )
+    version = f"{table.key} and {table.updated_column}" if table.updated_column else table.key
+    newer = table.updated_column or "key"
     if kind == "duplicate_key":
-        same = f"with the same {table.updated_column} " if table.updated_column else ""
         return (
-            f"key {table.key} = {{value}} appears again {same}in this run's files; only the copy from the later "
-            "file and row is loaded",
-            "remove the duplicate at the source; a changed record must carry a newer "
-            + (table.updated_column or "version")
+            f"key {table.key} = {{value}} appears twice in this file with the same {version} and the same content; "
+            "only the first copy is loaded",
+            "remove the repeated line at the source; a changed record must carry a newer "
+            + (table.updated_column or "key")
             + " (different versions of a record are all loaded, staging keeps the latest)",
+        )
+    if kind == "duplicate_resent":
+        return (
+            f"key {table.key} = {{value}} repeats a row of another file (the same {version}, the same content); "
+            "this copy is not loaded again (it does not count as a failure)",
+            "nothing, if the record was sent again on purpose; to stop this note, do not resend rows already "
+            "delivered (a corrected file goes under its first path, where it replaces the rows loaded from it)",
+        )
+    if kind == "conflict":
+        return (
+            f"key {table.key} = {{value}} has the same {version} as a row loaded before it but other content; "
+            "the first copy stays loaded and this one is not",
+            f"if the record changed, send it with a newer {newer}; if the kept copy is the wrong one, deliver "
+            "its file again corrected under the same path (it replaces the rows loaded from it)",
         )
     if kind == "encoding":
         return (

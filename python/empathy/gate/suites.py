@@ -38,6 +38,8 @@ RULE_ORDER = (
     "not_future",
     "references",
     "duplicate_key",
+    "conflict",
+    "duplicate_resent",
 )
 
 
