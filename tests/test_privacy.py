@@ -1,0 +1,101 @@
+"""Keyed customer pseudonyms, the salt rule and the redaction of free text (empathy.privacy)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+import duckdb
+import pytest
+
+from empathy import privacy
+
+SALT = "a-test-salt-of-enough-length"
+
+
+def test_customer_key_is_hmac_sha256_of_the_id_keyed_with_the_salt():
+    expected = hmac.new(SALT.encode(), b"C000042", hashlib.sha256).hexdigest()
+    assert privacy.customer_key("C000042", SALT) == expected
+    assert privacy.customer_key("C000042", SALT) != hashlib.sha256(b"C000042").hexdigest()
+    assert privacy.customer_key("C000042", SALT + "x") != expected
+
+
+def test_pii_hash_normalises_like_staging():
+    assert privacy.pii_hash("  Ana.Silva@Example.ORG ", SALT) == privacy.customer_key("ana.silva@example.org", SALT)
+    assert privacy.pii_hash("  ", SALT) is None and privacy.pii_hash(None, SALT) is None
+
+
+@pytest.mark.parametrize("salt", [SALT, "ünïcode salt, with 'quotes'", "k" * 100], ids=["ascii", "unicode", "long"])
+def test_sql_keyed_hash_equals_the_python_one(salt):
+    ids = ["C000001", "c-2", "émile", "x'y"]
+    con = duckdb.connect()
+    got = con.execute(f"select {privacy.hmac_sql('v', salt)} from unnest(?) t(v)", [ids]).fetchall()
+    assert [g for (g,) in got] == [privacy.customer_key(i, salt) for i in ids]
+
+
+def test_salt_from_env(monkeypatch, tmp_path):
+    monkeypatch.setenv(privacy.SALT_ENV, SALT)
+    assert privacy.resolve_salt(tmp_path) == SALT
+
+
+def test_a_short_salt_is_refused(monkeypatch, tmp_path):
+    monkeypatch.setenv(privacy.SALT_ENV, "short")
+    with pytest.raises(privacy.SaltMissing, match="at least 16"):
+        privacy.resolve_salt(tmp_path)
+
+
+def test_no_salt_is_refused_outside_the_demo_world(monkeypatch, tmp_path):
+    monkeypatch.delenv(privacy.SALT_ENV, raising=False)
+    with pytest.raises(privacy.SaltMissing, match="EMPATHY_PII_SALT is not set"):
+        privacy.resolve_salt(tmp_path)
+    (tmp_path / "_truth").mkdir()
+    assert privacy.resolve_salt(tmp_path) == privacy.DEMO_SALT
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("write to ana.silva+shop@mail.example.co.uk please", "write to [email] please", id="email"),
+        pytest.param("Call me on +44 20 7946 0958 today", "Call me on [phone] today", id="uk-intl"),
+        pytest.param("my cell: (415) 555-0173.", "my cell: [phone].", id="us-parens"),
+        pytest.param("ligue +55 11 91234-5678 agora", "ligue [phone] agora", id="br"),
+        pytest.param("llámame al +34 612 34 56 78", "llámame al [phone]", id="es"),
+        pytest.param("tel 0612345678", "tel [phone]", id="fr-national-no-separators"),
+        pytest.param("ring 0049 30 1234567", "ring [phone]", id="00-prefix"),
+        pytest.param("US office 555.123.4567", "US office [phone]", id="dotted"),
+        pytest.param("refund to DE89 3704 0044 0532 0130 00 asap", "refund to [iban] asap", id="iban-spaced"),
+        pytest.param("IBAN GB82WEST12345698765432.", "IBAN [iban].", id="iban-compact"),
+        pytest.param("card 4111 1111 1111 1111 was charged", "card [card] was charged", id="card-spaced"),
+        pytest.param("card 5500-0000-0000-0004", "card [card]", id="card-dashed"),
+        pytest.param("I live at 221b Baker Street, London", "I live at [address], London", id="address-en"),
+        pytest.param("send it to 12 Main St. now", "send it to [address] now", id="address-st"),
+        pytest.param("moro na Rua das Flores, 100 em Lisboa", "moro na [address] em Lisboa", id="address-pt"),
+        pytest.param("vivo en Calle Mayor 3, Madrid", "vivo en [address], Madrid", id="address-es"),
+        pytest.param("Hauptstraße 5 in Berlin", "[address] in Berlin", id="address-de"),
+    ],
+)
+def test_redact_masks_contacts_accounts_and_addresses(text, expected):
+    assert privacy.redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("delivered on 2026-06-21 at 14:30, two days late", id="iso-date-time"),
+        pytest.param("ordered 21/06/2026, arrived 30.06.2026", id="dates"),
+        pytest.param("order #12345678 and ORD-2026-000123 still missing", id="order-numbers"),
+        pytest.param("order 98765432 never came", id="plain-8-digits"),
+        pytest.param("charged $1,299.00 instead of 999.99", id="amounts"),
+        pytest.param("threshold 0.12345678901234567", id="decimal"),
+        pytest.param("waited 3 more days on the way home", id="not-an-address"),
+        pytest.param("invalid IBAN DE00 3704 0044 0532 0130 00", id="iban-bad-checksum"),
+        pytest.param("4111 1111 1111 1112", id="card-bad-luhn-and-too-long-for-a-phone"),
+        pytest.param("no digits here at all", id="plain"),
+    ],
+)
+def test_redact_keeps_dates_order_numbers_and_amounts(text):
+    assert privacy.redact(text) == text
+
+
+def test_redact_keeps_none():
+    assert privacy.redact(None) is None
