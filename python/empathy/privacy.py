@@ -18,8 +18,6 @@ import os
 import re
 from pathlib import Path
 
-from empathy.predict.feature_screening import _is_iban
-
 SALT_ENV = "EMPATHY_PII_SALT"
 MIN_SALT_LENGTH = 16
 # Public on purpose: the demo world is synthetic, and its published keys need no secret.
@@ -31,6 +29,13 @@ BLOCK = 64  # SHA-256 block size in bytes
 
 class SaltMissing(RuntimeError):
     pass
+
+
+def demo_salt(landing: Path) -> str | None:
+    """The public demo salt when `landing` is the demo world and no salt is set, else None."""
+    if os.environ.get(SALT_ENV) or not (landing / DEMO_MARKER).is_dir():
+        return None
+    return DEMO_SALT
 
 
 def resolve_salt(landing: Path) -> str:
@@ -134,6 +139,8 @@ def _replace(match: re.Match) -> str:
     if kind == "date":
         return text
     if kind == "iban":
+        from empathy.predict.feature_screening import _is_iban  # the same mod-97 check as the column screening
+
         return MASKS["iban"] if _is_iban(text) else text
     if kind == "number":
         found = _number_kind(text.strip())
