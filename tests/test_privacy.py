@@ -63,6 +63,8 @@ def test_no_salt_is_refused_outside_the_demo_world(monkeypatch, tmp_path):
         pytest.param("tel 0612345678", "tel [phone]", id="fr-national-no-separators"),
         pytest.param("ring 0049 30 1234567", "ring [phone]", id="00-prefix"),
         pytest.param("US office 555.123.4567", "US office [phone]", id="dotted"),
+        pytest.param("appelez le 06-12-34-56-78 svp", "appelez le [phone] svp", id="fr-dashed-not-a-date"),
+        pytest.param("Nummer 0049-30-12-34567", "Nummer [phone]", id="de-dashed-not-a-date"),
         pytest.param("refund to DE89 3704 0044 0532 0130 00 asap", "refund to [iban] asap", id="iban-spaced"),
         pytest.param("IBAN GB82WEST12345698765432.", "IBAN [iban].", id="iban-compact"),
         pytest.param("card 4111 1111 1111 1111 was charged", "card [card] was charged", id="card-spaced"),
@@ -76,6 +78,19 @@ def test_no_salt_is_refused_outside_the_demo_world(monkeypatch, tmp_path):
 )
 def test_redact_masks_contacts_accounts_and_addresses(text, expected):
     assert privacy.redact(text) == expected
+    # the publish step's SQL pre-test lets every such text through to redact
+    guard = duckdb.connect().execute(f"select {privacy.redaction_guard_sql('?')}", [text]).fetchone()[0]
+    assert guard is True
+
+
+def test_the_sql_guard_skips_ordinary_text_and_evidence():
+    texts = [
+        "late deliveries in 90 days: 2, the last on 2026-06-21 (9 days ago): -12 points",
+        "ordered 21/06/2026 at 14:30, order #4411",
+        "Not great, the parcel came 3 days late",
+    ]
+    con = duckdb.connect()
+    assert [con.execute(f"select {privacy.redaction_guard_sql('?')}", [t]).fetchone()[0] for t in texts] == [False] * 3
 
 
 @pytest.mark.parametrize(

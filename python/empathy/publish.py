@@ -29,7 +29,7 @@ from pathlib import Path
 import duckdb
 
 from empathy.config import Settings
-from empathy.privacy import hmac_sql, redact, resolve_salt
+from empathy.privacy import hmac_sql, redact, redaction_guard_sql, resolve_salt
 
 _LOCK_RE = re.compile(r"PID (\d+)")
 # A column naming a customer, or a key built from one (customer_day_id, customer_version_id): published keyed.
@@ -144,8 +144,7 @@ def _published_select(con: duckdb.DuckDBPyConnection, schema: str, name: str, sa
             items.append(f"{hmac_sql(quoted, salt)} as {quoted}")
         elif data_type == "VARCHAR" and not IDENTIFIER_COLUMN.fullmatch(lower):
             items.append(
-                f"case when regexp_matches({quoted}, '[0-9@]') then empathy_redact({quoted}) else {quoted} end"
-                f" as {quoted}"
+                f"case when {redaction_guard_sql(quoted)} then empathy_redact({quoted}) else {quoted} end as {quoted}"
             )
         else:
             items.append(quoted)
