@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from empathy import privacy
+from tests.conftest import make_settings, query
 
 SALT = "a-test-salt-of-enough-length"
 
@@ -114,3 +115,67 @@ def test_redact_keeps_dates_order_numbers_and_amounts(text):
 
 def test_redact_keeps_none():
     assert privacy.redact(None) is None
+
+
+def _tiny_warehouse(settings) -> None:
+    """A working database as a build left it: one mart with a customer id and a text, one quarantined row."""
+    settings.landing.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(settings.warehouse))
+    con.execute("create schema marts")
+    con.execute(
+        "create table marts.fct_notes as select * from (values ('C1', 'C1:2026-06-01', 'mail me at a.b@example.org'),"
+        " ('C2', 'C2:2026-06-01', 'fine, thanks')) t(customer_id, note_id, text)"
+    )
+    con.execute("create schema audit")
+    con.execute(
+        "create table audit.quarantine as select 'customers' as table_name, 'f.parquet' as file, 3::bigint as"
+        " row_number, 'not_null:created_at' as rule, 'created_at' as column_name, 'x@example.org' as bad_value,"
+        ' \'{"customer_id": "C9", "email": "x@example.org"}\' as row_json'
+    )
+    con.close()
+
+
+def test_publish_without_a_salt_is_refused_and_publishes_nothing(monkeypatch, tmp_path):
+    from empathy.publish import publish
+
+    settings = make_settings(tmp_path / "home")
+    _tiny_warehouse(settings)
+    monkeypatch.delenv(privacy.SALT_ENV, raising=False)
+    with pytest.raises(privacy.SaltMissing, match="EMPATHY_PII_SALT is not set"):
+        publish(settings, "no-salt")
+    assert not settings.published.exists() and not settings.restricted.exists()
+
+
+def test_run_without_a_salt_stops_before_the_gate(monkeypatch, tmp_path):
+    from empathy.pipeline import PipelineError, run
+    from tests.test_text_marts import QUIET
+
+    settings = make_settings(tmp_path / "home")
+    settings.landing.mkdir(parents=True)
+    monkeypatch.delenv(privacy.SALT_ENV, raising=False)
+    with pytest.raises(PipelineError, match="EMPATHY_PII_SALT is not set"):
+        run(settings, QUIET)
+    assert not settings.warehouse.exists()
+
+
+def test_publish_keys_composite_ids_redacts_text_and_drops_the_raw_row(monkeypatch, tmp_path):
+    from empathy.publish import publish
+
+    settings = make_settings(tmp_path / "home")
+    _tiny_warehouse(settings)
+    monkeypatch.setenv(privacy.SALT_ENV, SALT)
+    publish(settings, "with-salt")
+    rows = query(settings.published, "select customer_id, note_id, text from marts.fct_notes order by text")
+    key = {c: privacy.customer_key(c, SALT) for c in ("C1", "C2")}
+    assert rows == [
+        (key["C2"], privacy.customer_key("C2:2026-06-01", SALT), "fine, thanks"),
+        (key["C1"], privacy.customer_key("C1:2026-06-01", SALT), "mail me at [email]"),
+    ]
+    columns = [
+        c
+        for (c,) in query(
+            settings.published, "select column_name from duckdb_columns() where table_name = 'quarantine'"
+        )
+    ]
+    assert columns == ["table_name", "file", "row_number", "rule", "column_name"]
+    assert query(settings.restricted, "select customer_id, customer_key from customer_lookup") == sorted(key.items())
