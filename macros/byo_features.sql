@@ -18,6 +18,14 @@
     booleans) or 'categorical' (text); dates, timestamps and other types are
     skipped. [] at parse time and when the relation does not exist.
 
+    byo_personal_columns(relation, known, byo_source) returns the extra
+    columns of `relation` that must stay in staging (never in a mart): the
+    candidates the screening classes as personal (a category of var
+    personal_data_categories: declared personal data, identifiers, names
+    matching the seed's pii or sensitive rules, e-mails / phones / names /
+    addresses / IBANs by value) and every extra the screening does not judge
+    (dates, timestamps and other types).
+
     byo_feature_columns(relation, known, prefix, byo_source) returns the
     candidates the screening keeps, with `feature` = `<prefix><name>`;
     byo_excluded_columns(relation, known, byo_source) the ones it keeps out,
@@ -97,6 +105,31 @@
         {%- endif -%}
     {%- endfor -%}
     {{ return({'kept': kept, 'excluded': excluded}) }}
+{%- endmacro %}
+
+
+{% macro byo_personal_columns(relation, known=[], byo_source='customer') -%}
+    {%- set personal = [] -%}
+    {%- if execute and relation is not string and empathy_relation_exists(relation) -%}
+        {%- set categories = var('personal_data_categories') -%}
+        {%- set judged = [] -%}
+        {%- for column in _byo_classify(relation, known, byo_source).excluded -%}
+            {%- if column.category in categories or column.category == 'not_screened' -%}
+                {%- do personal.append(column.name) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- for column in byo_candidate_columns(relation, known) -%}
+            {%- do judged.append(column.name | lower) -%}
+        {%- endfor -%}
+        {%- set known_lower = known | map('lower') | list -%}
+        {%- for column in adapter.get_columns_in_relation(relation) -%}
+            {%- set name = column.name | lower -%}
+            {%- if name not in known_lower and name not in judged -%}
+                {%- do personal.append(column.name) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(personal) }}
 {%- endmacro %}
 
 

@@ -16,6 +16,8 @@ WORLD_END = date(2026, 6, 30)
 
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+# Worlds that are not the demo world need a salt to publish (empathy.privacy); tests of the rule unset it.
+os.environ.setdefault("EMPATHY_PII_SALT", "salt-for-tests-only-not-secret")
 
 
 def query(path: Path, sql: str, params: list | None = None) -> list[tuple]:

@@ -8,6 +8,8 @@
 | EMPATHY_WAREHOUSE      | <home>/warehouse.duckdb                   | working database (gate + dbt build)    |
 | EMPATHY_PUBLISHED      | <home>/published/empathy.duckdb           | what BI tools read (replaced atomically)|
 | EMPATHY_CONFIG         | <project>/empathy.yml                     | gate thresholds, sector, dbt vars      |
+| EMPATHY_RESTRICTED     | <home>/restricted/contact_centre.duckdb   | customer key -> id, contact centre only|
+| EMPATHY_PII_SALT       | (none; the demo world: a public demo salt)| secret key of the published pseudonyms |
 """
 
 from __future__ import annotations
@@ -73,6 +75,12 @@ class Settings:
         return self.options["gate"]
 
     @property
+    def restricted(self) -> Path:
+        """The contact centre's lookup from published customer key to customer id (not for BI)."""
+        env = os.environ.get("EMPATHY_RESTRICTED")
+        return Path(env).resolve() if env else self.home / "restricted" / "contact_centre.duckdb"
+
+    @property
     def profiles_dir(self) -> Path:
         return self.project_dir / "profiles"
 
@@ -99,6 +107,12 @@ class Settings:
             DBT_TARGET_PATH=str(self.dbt_target),
             DBT_LOG_PATH=str(self.home / "dbt" / "logs"),
         )
+        from empathy.privacy import SALT_ENV, demo_salt
+
+        # dbt hashes personal data with the salt; on the demo world without one, the public demo salt
+        salt = demo_salt(self.landing)
+        if salt:
+            e[SALT_ENV] = salt
         return e
 
 

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from empathy.config import Settings
 from empathy.dbt import DbtFailed, DbtResult, run_dbt
+from empathy.privacy import SaltMissing, resolve_salt
 from empathy.publish import PublishResult, connect_warehouse, publish, run_lock
 from empathy.runs import check_gate, recorded_run
 
@@ -174,6 +175,10 @@ def run(settings: Settings, console: Console | None = None, do_publish: bool = T
             f"landing folder {settings.landing} does not exist: run `empathy generate` for the demo world, "
             "or point --landing / EMPATHY_LANDING at your own files"
         )
+    try:  # dbt hashes personal data with the salt and publish keys customers with it: fail before any work
+        resolve_salt(settings.landing)
+    except SaltMissing as exc:
+        raise PipelineError(str(exc)) from exc
     with run_lock(settings), recorded_run(settings, run_id, "empathy run") as rec:
         t = time.monotonic()
         report = ingest_step(settings, console, run_id)
@@ -290,7 +295,8 @@ def print_summary(settings: Settings, summary: RunSummary, console: Console) -> 
         console.print(
             f"[green]published[/green] {len(p.tables)} tables ({sum(p.tables.values()):,} rows) to {p.path}\n"
             f'  query it: empathy query "select * from marts.dim_customers limit 5"\n'
-            f"  or any DuckDB client, read-only: duckdb -readonly {p.path}"
+            f"  or any DuckDB client, read-only: duckdb -readonly {p.path}\n"
+            f"  customer keys -> ids for the contact centre only (restricted): {settings.restricted}"
         )
     timing = ", ".join(f"{k} {v:.1f}s" for k, v in summary.seconds.items())
     console.print(f"timings: {timing}")

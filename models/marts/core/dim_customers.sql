@@ -18,7 +18,15 @@
     'is_email_marketable', 'is_profiling_consented', 'as_of', 'loaded_at',
 ] -%}
 {%- set customers_relation = ref('stg_crm__customers') -%}
-{%- for channel in channels %}{% do computed_columns.append(channel ~ '_interactions') %}{% endfor -%}
+{#-
+    Extra columns the company sent ride along, except personal ones: those the
+    screening (int_feature_exclusions) classes as personal data and those it
+    does not judge (dates, other types) stay in staging (macro byo_personal_columns).
+-#}
+{%- set personal_columns = byo_personal_columns(customers_relation, byo_known_columns('customer'), 'customer') -%}
+{%- for channel in channels %}{% do computed_columns.append(channel ~ '_interactions') %}{% endfor %}
+{%- set not_carried = customer_columns + computed_columns + personal_columns %}
+-- depends_on: {{ ref('int_feature_exclusions') }}
 
 with
 
@@ -140,7 +148,7 @@ final as (
         {%- for name in customer_columns %}
         customers.{{ name }},
         {%- endfor %}
-        {{ star_except(customers_relation, except=customer_columns + computed_columns, relation_alias='customers') }}
+        {{ star_except(customers_relation, except=not_carried, relation_alias='customers') }}
         {{ dbt.datediff('customers.created_at', 'as_of.as_of', 'day') | trim }}
             as tenure_days,
         order_summary.first_order_at,

@@ -16,6 +16,9 @@ next-action models. `screen` decides each one, in this order, and gives the reas
 
 Name rules come before values because they are the user's own statement; a personal-data column is kept out
 whatever its association. Everything here reads only values and sensitive attributes, never an outcome.
+
+The same decisions keep personal extra columns in staging: dim_customers (what BI reads) carries no column whose
+reason category is in var `personal_data_categories` (macro byo_personal_columns).
 """
 
 from __future__ import annotations
