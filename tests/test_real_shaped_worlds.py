@@ -30,9 +30,17 @@ NO_TEXT = {
 EMPTY_TODAY: dict[str, set[str]] = {
     "cdnow": NO_TEXT,
     "online_retail": NO_TEXT,
-    # nobody buys twice: no churn model is trained, so no scores, actions, backtests or explanations
+    # nobody buys twice: no churn model is trained, so no scores, actions, backtests or explanations; with no
+    # state either, the fairness audit has nothing to judge
     "no_repeat_customers": NO_TEXT
-    | {"dim_model_versions", "fct_churn_scores", "fct_model_backtests", "fct_next_actions", "fct_score_explanations"},
+    | {
+        "dim_model_versions",
+        "fct_churn_scores",
+        "fct_fairness_audit",
+        "fct_model_backtests",
+        "fct_next_actions",
+        "fct_score_explanations",
+    },
     "subscriptions_snapshot": {
         "fct_dissatisfaction_alerts",
         "fct_sentiment_model_evaluations",
