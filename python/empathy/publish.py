@@ -219,8 +219,8 @@ def publish(settings: Settings, run_id: str, schemas: list[str] | None = None) -
                 path.unlink()
         raise
     con.close()
-    _swap_in(restricted_tmp, restricted)
-    _swap_in(tmp, target)
+    swap_in(restricted_tmp, restricted)
+    swap_in(tmp, target)
     return PublishResult(path=target, tables=counts, seconds=time.monotonic() - start, published_at=published_at)
 
 
@@ -293,7 +293,7 @@ def _write_restricted(
     os.chmod(path, 0o600)
 
 
-def _swap_in(tmp: Path, target: Path) -> None:
+def swap_in(tmp: Path, target: Path) -> None:
     """Replace `target` with the finished `tmp` in one atomic rename, durably."""
     fd = os.open(tmp, os.O_RDONLY)
     try:

@@ -35,7 +35,7 @@ from empathy.erasure.purge import ensure_tables, purge_warehouse, write_tombston
 from empathy.erasure.scope import find_scope
 from empathy.gate.ingest import ensure_audit
 from empathy.pipeline import build_step, ingest_step, new_run_id
-from empathy.publish import connect_warehouse, publish, run_lock
+from empathy.publish import connect_warehouse, publish, run_lock, swap_in
 from empathy.runs import recorded_run
 
 MAX_REASON = 500
@@ -165,7 +165,6 @@ def compact_warehouse(path: Path) -> None:
     """Copy the working database into a new file and swap it in atomically: DuckDB leaves the bytes of deleted
     rows in freed blocks of the file until they are reused; the copy holds only what is still there."""
     import contextlib
-    import os
 
     tmp = path.parent / f".{path.name}.compact.tmp"
     tmp.unlink(missing_ok=True)
@@ -183,12 +182,7 @@ def compact_warehouse(path: Path) -> None:
             tmp.unlink()
         raise
     con.close()
-    fd = os.open(tmp, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+    swap_in(tmp, path)
 
 
 def forget(

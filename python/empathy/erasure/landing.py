@@ -25,6 +25,7 @@ from empathy import contract
 from empathy.erasure.links import carried_kinds, column_kinds, kinds_by_name
 from empathy.erasure.scope import Scope
 from empathy.gate.discover import CSV_SUFFIXES, PARQUET_SUFFIXES
+from empathy.publish import swap_in
 
 TMP_SUFFIX = ".erasing.tmp"
 
@@ -69,17 +70,7 @@ def _ordered(landing: Path, files: list[Path]) -> list[tuple[Path, contract.Tabl
 def _replace(tmp: Path, path: Path) -> None:
     with contextlib.suppress(OSError):
         os.chmod(tmp, path.stat().st_mode & 0o777)
-    fd = os.open(tmp, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    swap_in(tmp, path)
 
 
 def _tmp(path: Path) -> Path:
