@@ -116,6 +116,26 @@ def test_order_is_kept_across_chunks(model, monkeypatch):
     assert out["text_hash"].to_pylist() == [text_hash(t) for t in texts]
 
 
+def test_a_texts_scores_do_not_depend_on_its_batch(model, monkeypatch):
+    """Scored alone, in a batch, or at another place in it: the same probabilities to 1e-12 (a float32 product's
+    last bits follow BLAS's split of the batch, which made two builds publish different emotions)."""
+    import empathy.text.model as m
+
+    texts = [
+        f"order {i} arrived late and nobody answered, awful" if i % 3 else f"thanks, parcel {i} came early!"
+        for i in range(40)
+    ] + ["o pedido chegou atrasado", "¿dónde está mi pedido?", "ok"]
+    together = model.score(texts)
+    monkeypatch.setattr(m, "CHUNK", 1)
+    alone = model.score(texts[::-1])
+    floats = [n for n, t in zip(together.schema.names, together.schema.types, strict=True) if pa.types.is_floating(t)]
+    assert floats
+    for name in floats:
+        a = np.asarray(together[name].to_pylist(), dtype=float)
+        b = np.asarray(alone[name].to_pylist()[::-1], dtype=float)
+        assert np.allclose(a, b, rtol=0, atol=1e-12, equal_nan=True), name
+
+
 def test_version_changes_with_artifacts(tmp_path, model):
     from empathy.text.model import ARTIFACT_FILES, model_version
 

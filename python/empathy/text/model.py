@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import scipy.sparse as sps
 
 from empathy.text.embedding import StaticEmbedder
 from empathy.text.features import NgramVocab, Views, build_views
@@ -58,6 +59,9 @@ class Head:
     bias: np.ndarray  # (classes,) decision offsets tuned on held-out data
 
     def proba(self, x) -> np.ndarray:
+        # float64 throughout: a float32 product's last bits depend on how BLAS splits it over threads and on
+        # the array's alignment, so the same text could get a probability 3e-8 apart in two runs
+        x = x.astype(np.float64) if sps.issparse(x) else np.asarray(x, dtype=np.float64)
         logits = np.asarray(x @ self.coef.T) + self.intercept
         logits -= logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
@@ -118,9 +122,9 @@ class TextModel:
                     key = f"{task}__{view}"
                     self.heads[task, view] = Head(
                         [str(c) for c in z[f"{key}__classes"]],
-                        z[f"{key}__coef"].astype(np.float32),
-                        z[f"{key}__intercept"].astype(np.float32),
-                        z[f"{key}__bias"].astype(np.float32),
+                        z[f"{key}__coef"].astype(np.float64),
+                        z[f"{key}__intercept"].astype(np.float64),
+                        z[f"{key}__bias"].astype(np.float64),
                     )
 
     # -- scoring -------------------------------------------------------------------------------------------
