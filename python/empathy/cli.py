@@ -288,14 +288,25 @@ def score_text(
 @app.command("train-text")
 def train_text(
     out: Path = typer.Option(None, "--out", help="Artifact folder (default: the package's committed artifacts)."),
+    tier: str = typer.Option("fast", "--tier", help="fast, or accurate (needs `pip install -e 'python[train]'`)."),
+    limit: int = typer.Option(14_000, help="accurate: training rows, a seeded subset (0: all)."),
+    epochs: int = typer.Option(1, help="accurate: passes over the training rows."),
 ) -> None:
     """Retrain the text model from the labelled data in ../shared/data (EMPATHY_SHARED_DATA) and the seed set."""
-    from empathy.text.model import ARTIFACTS
-    from empathy.text.train import train
-
+    if tier not in ("fast", "accurate"):
+        _fail(ValueError(f"--tier {tier!r}: use fast or accurate"))
     try:
-        train(out or ARTIFACTS, progress=lambda m: console.print(m))
-    except FileNotFoundError as exc:
+        if tier == "accurate":
+            from empathy.text.train_accurate import ARTIFACTS_ACCURATE, Recipe, train_accurate
+
+            recipe = Recipe(limit=limit or None, epochs=epochs)
+            train_accurate(out or ARTIFACTS_ACCURATE, recipe, progress=lambda m: console.print(m))
+        else:
+            from empathy.text.model import ARTIFACTS
+            from empathy.text.train import train
+
+            train(out or ARTIFACTS, progress=lambda m: console.print(m))
+    except (FileNotFoundError, ImportError) as exc:
         _fail(exc)
 
 
@@ -305,6 +316,7 @@ def eval_text(
         None, "--write", help="Also write the table into this results file (section text-eval)."
     ),
     throughput_texts: int = typer.Option(20_000, help="Texts for the throughput row."),
+    tier: str = typer.Option(None, "--tier", help="fast or accurate (default: text.tier in empathy.yml)."),
 ) -> None:
     """Evaluate the text model on labelled data it never trained on, beside VADER, and print the table."""
     from empathy.bench import write_section
@@ -312,14 +324,16 @@ def eval_text(
     from empathy.text.model import ModelMissing, load_model
 
     try:
-        model = load_model()
+        model = load_model(tier=tier)
         rows = evaluate(model, progress=lambda m: err.print(f"[dim]{m}[/dim]"), throughput_texts=throughput_texts)
-    except (FileNotFoundError, ModelMissing) as exc:
+    except (FileNotFoundError, ModelMissing, ValueError) as exc:
         _fail(exc)
-    text = to_markdown(rows, model.version)
+    tier = getattr(model, "tier", "fast")
+    text = to_markdown(rows, model.version, tier)
     console.print(text)
     if write:
-        write_section(write, "text-eval", "## Text model\n\n" + text)
+        section = "text-eval" if tier == "fast" else f"text-eval-{tier}"
+        write_section(write, section, f"## Text model ({tier} tier)\n\n" + text)
         console.print(f"written to {write}")
 
 

@@ -33,7 +33,11 @@ DEFAULTS = {
     "publish": {"schemas": ["marts", "audit"]},
     # dbt vars passed to `dbt build` by `empathy run` (see dbt_project.yml for the list).
     "dbt": {"vars": {}},
+    # Text model tier: fast (static embedding + linear heads) or accurate (fine-tuned MiniLM for sentiment and
+    # emotions on English texts, the fast tier's heads for the rest).
+    "text": {"tier": "fast"},
 }
+TEXT_TIERS = ("fast", "accurate")
 
 
 def find_project_dir(start: Path | None = None) -> Path:
@@ -73,6 +77,13 @@ class Settings:
     @property
     def gate(self) -> dict:
         return self.options["gate"]
+
+    @property
+    def text_tier(self) -> str:
+        tier = self.options["text"]["tier"]
+        if tier not in TEXT_TIERS:
+            raise ValueError(f"empathy.yml: text.tier is {tier!r}; use one of: {', '.join(TEXT_TIERS)}")
+        return tier
 
     @property
     def restricted(self) -> Path:

@@ -5,7 +5,8 @@
 Texts are the project's evaluation messages and GoEmotions dev comments (when ../shared/data is there),
 each made distinct by a suffix so no cache can help. Rows: the full set of signals in one process and in
 two worker processes (one per core), VADER's polarity_scores in one process for scale, the cold start
-(deriving the static table into an empty cache) and peak memory.
+(deriving the static table into an empty cache) and peak memory; then the accurate tier on real-length texts
+with two scoring threads and with one, and the size of its int8 graph.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def corpus(n: int) -> list[str]:
 def _worker(texts: list[str]) -> int:
     from empathy.text.model import load_model
 
-    return load_model().score(texts).num_rows
+    return load_model(tier="fast").score(texts).num_rows
 
 
 def run(n: int) -> dict[str, float]:
@@ -55,7 +56,7 @@ def run(n: int) -> dict[str, float]:
         else:
             os.environ["EMPATHY_MODEL_CACHE"] = old
     t0 = time.perf_counter()
-    model = load_model()
+    model = load_model(tier="fast")
     out["warm load s"] = time.perf_counter() - t0
     model.score(texts[:200])
     t0 = time.perf_counter()
@@ -75,15 +76,44 @@ def run(n: int) -> dict[str, float]:
     return out
 
 
-def render(results: dict[str, float], n: int) -> str:
+def run_accurate(n: int) -> dict[str, float]:
+    """The accurate tier: load, texts/s on real-length texts with two and with one scoring thread, graph size."""
+    from empathy.text.accurate import AccurateTextModel, accurate_artifacts_dir
+    from empathy.text.model import load_model
+
+    texts = corpus(n)
+    out: dict[str, float] = {}
+    t0 = time.perf_counter()
+    model = load_model(tier="accurate")
+    out["accurate: load s"] = time.perf_counter() - t0
+    model.score(texts[:50])
+    t0 = time.perf_counter()
+    model.score(texts)
+    out["accurate: texts/s, all signals, 2 threads"] = n / (time.perf_counter() - t0)
+    os.environ["EMPATHY_TEXT_THREADS"] = "1"
+    try:
+        single = AccurateTextModel(accurate_artifacts_dir(), fast=model.fast)
+        t0 = time.perf_counter()
+        single.score(texts[: n // 2])
+        out["accurate: texts/s, all signals, 1 thread"] = (n // 2) / (time.perf_counter() - t0)
+    finally:
+        del os.environ["EMPATHY_TEXT_THREADS"]
+    out["accurate: int8 graph MB"] = (accurate_artifacts_dir() / "encoder.int8.onnx").stat().st_size / 1e6
+    return out
+
+
+def render(results: dict[str, float], n: int, n_accurate: int = 0) -> str:
     from empathy.bench import machine
     from empathy.text.model import load_model
 
     host = machine()
+    versions = f"fast `{load_model(tier='fast').version}`"
+    if n_accurate:
+        versions += f", accurate `{load_model(tier='accurate').version}` on {n_accurate:,} texts"
     lines = [
         "## Text scoring throughput",
         "",
-        f"`python -m empathy.text.bench --texts {n}`, model `{load_model().version}`, {host['cpu']}, {host['memory']}.",
+        f"`python -m empathy.text.bench --texts {n}`, {versions}, {host['cpu']}, {host['memory']}.",
         "",
         "| measure | value |",
         "|---|---:|",
@@ -95,10 +125,13 @@ def render(results: dict[str, float], n: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--texts", type=int, default=40_000)
+    ap.add_argument("--accurate-texts", type=int, default=3_000, help="texts for the accurate tier (0: skip it)")
     ap.add_argument("--write", type=Path, default=None)
     args = ap.parse_args(argv)
     results = run(args.texts)
-    text = render(results, args.texts)
+    if args.accurate_texts:
+        results.update(run_accurate(args.accurate_texts))
+    text = render(results, args.texts, args.accurate_texts)
     print(text)
     if args.write:
         from empathy.bench import write_section

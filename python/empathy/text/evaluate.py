@@ -19,7 +19,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score, f1_score
 
 from empathy.text import corpora
-from empathy.text.model import TextModel, load_model
+from empathy.text.model import load_model
 from empathy.text.schema import EMOTIONS, SENTIMENT_LABELS
 from empathy.text.scoring import score_texts
 
@@ -63,9 +63,7 @@ def _ci(p: float, n: int) -> float:
     return 1.96 * (p * (1 - p) / max(n, 1)) ** 0.5
 
 
-def evaluate(
-    model: TextModel | None = None, progress: Callable[[str], None] | None = None, throughput_texts: int = 20000
-) -> list[Row]:
+def evaluate(model=None, progress: Callable[[str], None] | None = None, throughput_texts: int = 20000) -> list[Row]:
     model = model or load_model()
     rows: list[Row] = []
 
@@ -210,9 +208,9 @@ def evaluate(
     return rows
 
 
-def to_markdown(rows: list[Row], version: str) -> str:
+def to_markdown(rows: list[Row], version: str, tier: str = "fast") -> str:
     lines = [
-        f"Text model `{version}` on data it never trained on (`empathy eval-text`). VADER uses its standard "
+        f"Text model `{version}` ({tier} tier) on data it never trained on (`empathy eval-text`). VADER uses its standard "
         f"±{VADER_THRESHOLD} cut. 95% interval half-width shown for proportions on small sets.",
         "",
         "| data | metric | n | model | VADER | other |",

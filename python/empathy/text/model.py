@@ -98,6 +98,8 @@ def detect_languages(texts: list[str], min_confidence: float = 0.5) -> tuple[lis
 
 
 class TextModel:
+    tier = "fast"
+
     def __init__(self, path: Path | None = None, progress: Callable[[float], None] | None = None):
         path = Path(path or artifacts_dir())
         missing = [n for n in ARTIFACT_FILES if not (path / n).exists()]
@@ -159,6 +161,10 @@ class TextModel:
             chosen[english] = self.heads[task, "english"].decide(p[english])
         return chosen
 
+    def decisions(self, probs: dict[str, np.ndarray], english: np.ndarray) -> dict[str, np.ndarray]:
+        """Per task, the chosen class's index in the head's classes (after the head's decision offsets)."""
+        return {task: self._decide(task, probs[task], english) for task in TASKS}
+
     def score(self, texts: Sequence[str | None]) -> pa.Table:
         """One `SIGNAL_SCHEMA` row per input text, in input order (None/empty text gives 'und' and neutral)."""
         texts = [normalise_text(t) for t in texts]
@@ -172,20 +178,23 @@ class TextModel:
         english = np.array([lang == "en" for lang in languages], dtype=bool)
         views = build_views(texts, self.embedder, self.ngrams if english.any() else None, english_rows=english)
         probs = self.probabilities(views, english)
-        return self._table(texts, languages, confidences, views, probs, english)
+        return self.table(texts, languages, confidences, views, probs, self.decisions(probs, english))
 
-    def _table(self, texts, languages, confidences, views: Views, probs, english) -> pa.Table:
+    def table(
+        self, texts, languages, confidences, views: Views, probs, decisions, version: str | None = None
+    ) -> pa.Table:
+        """`SIGNAL_SCHEMA` rows from the probabilities and decisions (`version`: the model_version to stamp)."""
         sent_classes = self.heads["sentiment", "multilingual"].classes
         p_sent = probs["sentiment"]
         p_neg, p_pos = (p_sent[:, sent_classes.index(c)] for c in ("negative", "positive"))
-        sentiment_label = np.array(sent_classes)[self._decide("sentiment", p_sent, english)]
+        sentiment_label = np.array(sent_classes)[decisions["sentiment"]]
         emo_classes = self.heads["emotion", "multilingual"].classes
         p_emo = probs["emotion"][:, [emo_classes.index(e) for e in EMOTIONS]]
-        dominant = np.array(emo_classes)[self._decide("emotion", probs["emotion"], english)] if len(texts) else []
+        dominant = np.array(emo_classes)[decisions["emotion"]] if len(texts) else []
         intent_classes = self.heads["intent", "multilingual"].classes
-        intent_idx = self._decide("intent", probs["intent"], english)
+        intent_idx = decisions["intent"]
         topic_classes = self.heads["topic", "multilingual"].classes
-        topic_idx = self._decide("topic", probs["topic"], english)
+        topic_idx = decisions["topic"]
         rows = np.arange(len(texts))
         empty = np.array([not t for t in texts], dtype=bool)
         score = p_pos - p_neg
@@ -196,7 +205,7 @@ class TextModel:
         sarcasm = np.clip(lexical_positive * np.maximum(p_complaint, p_neg) * 2.0, 0.0, 1.0) * (1 - p_pos * p_pos)
         columns = {
             "text_hash": [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts],  # texts are normalised already
-            "model_version": [self.version] * len(texts),
+            "model_version": [version or self.version] * len(texts),
             "language": languages,
             "language_confidence": confidences,
             "sentiment_score": np.where(empty, 0.0, score),
@@ -224,8 +233,25 @@ class TextModel:
 _MODELS: dict[str, TextModel] = {}
 
 
-def load_model(path: Path | None = None) -> TextModel:
-    """The text model (cached per process)."""
+def configured_tier() -> str:
+    """The text tier `empathy.yml` chooses (`text.tier`: fast or accurate)."""
+    from empathy.config import load_settings
+
+    return load_settings().text_tier
+
+
+def load_model(path: Path | None = None, tier: str | None = None):
+    """The text model of `tier` (default: the configured one), cached per process; `path`: its artifacts."""
+    tier = tier or configured_tier()
+    if tier == "accurate":
+        from empathy.text.accurate import AccurateTextModel, accurate_artifacts_dir
+
+        key = "accurate:" + str(Path(path or accurate_artifacts_dir()).resolve())
+        if key not in _MODELS:
+            _MODELS[key] = AccurateTextModel(Path(key.split(":", 1)[1]), fast=load_model(tier="fast"))
+        return _MODELS[key]
+    if tier != "fast":
+        raise ValueError(f"unknown text tier {tier!r}; use fast or accurate")
     key = str(Path(path or artifacts_dir()).resolve())
     if key not in _MODELS:
         _MODELS[key] = TextModel(Path(key))

@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from empathy.text.model import TextModel, load_model
+from empathy.text.model import load_model
 from empathy.text.normalize import normalise_text
 
 BATCH = 20_000
@@ -36,9 +36,7 @@ def read_input(path: Path) -> pa.Table:
     raise ScoreInputError(f"{path}: unsupported file type {suffix!r}; use .csv, .tsv or .parquet")
 
 
-def score_texts(
-    texts: list[str | None], model: TextModel | None = None, progress: Callable[[int, int], None] | None = None
-) -> pa.Table:
+def score_texts(texts: list[str | None], model=None, progress: Callable[[int, int], None] | None = None) -> pa.Table:
     """Signals for each text, in order; each distinct normalised text is scored once."""
     model = model or load_model()
     normalised = [normalise_text(t) for t in texts]
@@ -56,7 +54,7 @@ def score_table(
     table: pa.Table,
     text_column: str,
     id_column: str | None = None,
-    model: TextModel | None = None,
+    model=None,
     progress: Callable[[int, int], None] | None = None,
     source: str = "input",
 ) -> pa.Table:
