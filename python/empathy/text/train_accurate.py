@@ -45,7 +45,8 @@ class Recipe:
     warmup: float = 0.06
     weight_decay: float = 0.01
     tune_share: float = 0.1
-    limit: int | None = 14_000  # train on a seeded subset of this many rows (None: all)
+    limit: int | None = 9_000  # train on a seeded subset of this many rows (None: all)
+    frozen_layers: int = 2  # the word table and this many bottom layers keep the published weights
     threads: int = 1  # torch threads; on two busy cores one thread trains faster than two
 
 
@@ -166,8 +167,11 @@ def fine_tune(rows: list[Row], encoded: list[list[int]], recipe: Recipe, say: Ca
     torch.set_num_threads(recipe.threads)
     model = Classifier({task: len(c) for task, c in TASK_CLASSES.items()})
     model.load_minilm(load_file(str(base_model_dir() / "model.safetensors")))
-    # the word table stays as published: most of the weights, rarely seen rows, and AdamW would touch all of it
-    model.minilm.embeddings.word_embeddings.weight.requires_grad_(False)
+    # the word table stays as published (most of the weights, rarely seen rows, and AdamW would touch all of it),
+    # and so do the bottom layers: no backward pass through them
+    model.minilm.embeddings.requires_grad_(False)
+    for layer in model.minilm.encoder.layer[: recipe.frozen_layers]:
+        layer.requires_grad_(False)
     trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     heads = [p for n, p in trainable if n.startswith("heads.")]
     body = [p for n, p in trainable if not n.startswith("heads.")]
