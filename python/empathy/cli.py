@@ -288,8 +288,8 @@ def score_text(
 @app.command("train-text")
 def train_text(
     out: Path = typer.Option(None, "--out", help="Artifact folder (default: the package's committed artifacts)."),
-    tier: str = typer.Option("fast", "--tier", help="fast, or accurate (needs `pip install -e 'python[train]'`)."),
-    limit: int = typer.Option(9_000, help="accurate: training rows, a seeded subset (0: all)."),
+    tier: str = typer.Option("fast", "--tier", help="fast, or accurate (needs the train extra: make train-accurate)."),
+    limit: int = typer.Option(20_000, help="accurate: training rows, a seeded subset (0: all)."),
     epochs: int = typer.Option(1, help="accurate: passes over the training rows."),
 ) -> None:
     """Retrain the text model from the labelled data in ../shared/data (EMPATHY_SHARED_DATA) and the seed set."""
