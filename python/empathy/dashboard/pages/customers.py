@@ -80,7 +80,11 @@ def at_risk(con: duckdb.DuckDBPyConnection, saveable_only: bool = False, limit: 
         """,
         [saveable_only, limit],
     )
-    return scores.merge(drivers, on="customer_id", how="left")
+    table = scores.merge(drivers, on="customer_id", how="left")
+    first = [
+        c for c in ("customer_id", "churn_probability", "recommended_action", "drivers", "action_reason") if c in table
+    ]
+    return table[first + [c for c in table.columns if c not in first]]
 
 
 def probabilities(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -111,7 +115,11 @@ def render(con: duckdb.DuckDBPyConnection) -> None:
         .encode(
             x=alt.X("churn_probability:Q", bin=alt.Bin(maxbins=40), title="churn probability within the horizon"),
             y=alt.Y("count():Q", title="customers"),
-            color=alt.Color("churn_risk_band:N", sort=list(BANDS), title="risk band"),
+            color=alt.Color(
+                "churn_risk_band:N",
+                title="risk band",
+                scale=alt.Scale(domain=list(BANDS), range=["#c0392b", "#f39c12", "#27ae60"]),
+            ),
         )
     )
     st.altair_chart(chart, use_container_width=True)
@@ -129,6 +137,7 @@ def render(con: duckdb.DuckDBPyConnection) -> None:
         hide_index=True,
         use_container_width=True,
         column_config={
+            "customer_id": st.column_config.TextColumn("customer key", width="small"),
             "churn_probability": st.column_config.ProgressColumn("churn probability", min_value=0.0, max_value=1.0),
             "drivers": st.column_config.TextColumn("why (top churn drivers)", width="large"),
         },

@@ -126,7 +126,7 @@ def render(con: duckdb.DuckDBPyConnection) -> None:
             .mark_rect()
             .encode(
                 x=alt.X("churn_risk_band:N", title="churn risk band", sort=["low", "medium", "high"]),
-                y=alt.Y("value_segment:N", title="value segment"),
+                y=alt.Y("value_segment:N", title="value segment", sort=["high", "medium", "low"]),
                 color=alt.Color("customers:Q", title="customers"),
                 tooltip=[
                     "value_segment:N",

@@ -93,20 +93,18 @@ def _calibration_chart(bins: pd.DataFrame) -> alt.LayerChart:
     diagonal = (
         alt.Chart(pd.DataFrame({"p": [0.0, 1.0]})).mark_line(strokeDash=[4, 4], color="gray").encode(x="p:Q", y="p:Q")
     )
-    points = (
-        alt.Chart(bins)
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("mean_predicted:Q", title="mean predicted churn probability", scale=alt.Scale(domain=[0, 1])),
-            y=alt.Y("observed_rate:Q", title="observed churn rate", scale=alt.Scale(domain=[0, 1])),
-            size=alt.Size("n:Q", title="customers"),
-            tooltip=[
-                "bin:O",
-                "n:Q",
-                alt.Tooltip("mean_predicted:Q", format=".3f"),
-                alt.Tooltip("observed_rate:Q", format=".3f"),
-            ],
-        )
+    base = alt.Chart(bins).encode(
+        x=alt.X("mean_predicted:Q", title="mean predicted churn probability", scale=alt.Scale(domain=[0, 1])),
+        y=alt.Y("observed_rate:Q", title="observed churn rate", scale=alt.Scale(domain=[0, 1])),
+    )
+    points = base.mark_line(color="#2e86c1") + base.mark_circle(color="#2e86c1", opacity=0.9).encode(
+        size=alt.Size("n:Q", title="customers", scale=alt.Scale(range=[30, 400])),
+        tooltip=[
+            "bin:O",
+            "n:Q",
+            alt.Tooltip("mean_predicted:Q", format=".3f"),
+            alt.Tooltip("observed_rate:Q", format=".3f"),
+        ],
     )
     return diagonal + points
 
@@ -189,4 +187,9 @@ def render(con: duckdb.DuckDBPyConnection) -> None:
             f"""select model_name, model_version, is_current, trained_through, n_train, feature_count, retrain_reason,
                    sql_parity_max_abs_diff from {VERSIONS} order by model_name, version_number desc""",
         )
-        st.dataframe(versions, hide_index=True, use_container_width=True)
+        st.dataframe(
+            versions,
+            hide_index=True,
+            use_container_width=True,
+            column_config={"trained_through": st.column_config.DateColumn("trained through")},
+        )

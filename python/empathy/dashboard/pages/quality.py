@@ -8,7 +8,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from empathy.dashboard.data import frame
+from empathy.dashboard.data import frame, table_state
 from empathy.dashboard.ui import available
 
 TITLE = "Data quality and status"
@@ -150,7 +150,9 @@ def render(con: duckdb.DuckDBPyConnection) -> None:
         )
         st.altair_chart(chart, use_container_width=True)
     st.subheader("Quarantine by rule")
-    if available(con, QUARANTINE):
+    if table_state(con, QUARANTINE).rows == 0:
+        st.success("No row was quarantined: every row read passed the gate's checks.")
+    elif available(con, QUARANTINE):
         by_rule = quarantine_by_rule(con)
         bars = (
             alt.Chart(by_rule)
