@@ -122,7 +122,7 @@ def render(con: duckdb.DuckDBPyConnection) -> None:
             ),
         )
     )
-    st.altair_chart(chart, use_container_width=True)
+    st.altair_chart(chart, width="stretch")
 
     saveable_only = st.toggle("Saveable only (high risk, reachable, responsive, not gone)", value=True)
     explained = table_state(con, EXPLANATIONS)
@@ -135,7 +135,7 @@ def render(con: duckdb.DuckDBPyConnection) -> None:
     st.dataframe(
         table,
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
         column_config={
             "customer_id": st.column_config.TextColumn("customer key", width="small"),
             "churn_probability": st.column_config.ProgressColumn("churn probability", min_value=0.0, max_value=1.0),

@@ -112,11 +112,11 @@ def render(con: duckdb.DuckDBPyConnection) -> None:
         for outcome in OUTCOMES:
             if (effects["outcome"] == outcome).any():
                 st.subheader(outcome.capitalize())
-                st.altair_chart(_effects_chart(effects, outcome), use_container_width=True)
+                st.altair_chart(_effects_chart(effects, outcome), width="stretch")
         missing = events_without_estimate(con)
         if not missing.empty:
             with st.expander(f"{len(missing)} event and outcome pair(s) without an estimate, and why"):
-                st.dataframe(missing, hide_index=True, use_container_width=True)
+                st.dataframe(missing, hide_index=True, width="stretch")
 
     st.header("Segments")
     if available(con, VALUE) and available(con, ACTIONS):
@@ -137,7 +137,7 @@ def render(con: duckdb.DuckDBPyConnection) -> None:
             )
         )
         text = heat.mark_text(baseline="middle").encode(text="customers:Q", color=alt.value("black"))
-        st.altair_chart(heat + text, use_container_width=True)
+        st.altair_chart(heat + text, width="stretch")
 
     st.header("Recommended actions")
     if available(con, ACTIONS):
@@ -151,5 +151,5 @@ def render(con: duckdb.DuckDBPyConnection) -> None:
                 tooltip=["recommended_action:N", "customers:Q", "commonest_reason:N"],
             )
         )
-        st.altair_chart(bars, use_container_width=True)
-        st.dataframe(acts, hide_index=True, use_container_width=True)
+        st.altair_chart(bars, width="stretch")
+        st.dataframe(acts, hide_index=True, width="stretch")

@@ -146,7 +146,7 @@ def render(con: duckdb.DuckDBPyConnection) -> None:
                 tooltip=["model_name:N", "metric:N", "origin_date:T", alt.Tooltip("value:Q", format=".3f")],
             )
         )
-        st.altair_chart(chart, use_container_width=True)
+        st.altair_chart(chart, width="stretch")
 
     left, right = st.columns(2)
     with left:
@@ -155,7 +155,7 @@ def render(con: duckdb.DuckDBPyConnection) -> None:
         if bins.empty:
             st.info("No calibration bins in the backtests of the current churn version.")
         else:
-            st.altair_chart(_calibration_chart(bins), use_container_width=True)
+            st.altair_chart(_calibration_chart(bins), width="stretch")
     with right:
         st.subheader("Lift by risk decile")
         deciles = lift(con)
@@ -177,7 +177,7 @@ def render(con: duckdb.DuckDBPyConnection) -> None:
             )
             st.altair_chart(
                 bars + alt.Chart(pd.DataFrame({"y": [1.0]})).mark_rule(strokeDash=[4, 4]).encode(y="y:Q"),
-                use_container_width=True,
+                width="stretch",
             )
 
     st.subheader("Model versions")
@@ -190,6 +190,6 @@ def render(con: duckdb.DuckDBPyConnection) -> None:
         st.dataframe(
             versions,
             hide_index=True,
-            use_container_width=True,
+            width="stretch",
             column_config={"trained_through": st.column_config.DateColumn("trained through")},
         )

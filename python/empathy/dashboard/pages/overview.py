@@ -140,7 +140,7 @@ def render(con: duckdb.DuckDBPyConnection) -> None:
     st.subheader("Empathy Score by week")
     if available(con, STATES):
         st.caption("Mean of every customer's state as shown at each week's end; the band holds the middle 80%.")
-        st.altair_chart(_trend_chart(empathy_trend(con)), use_container_width=True)
+        st.altair_chart(_trend_chart(empathy_trend(con)), width="stretch")
 
     st.subheader("Emotion mix by month")
     if available(con, JOURNEY):
@@ -161,15 +161,15 @@ def render(con: duckdb.DuckDBPyConnection) -> None:
                 tooltip=["yearmonth(activity_month):O", "emotion:N", alt.Tooltip("share:Q", format=".1%")],
             )
         )
-        st.altair_chart(chart, use_container_width=True)
+        st.altair_chart(chart, width="stretch")
 
     st.subheader("Dissatisfaction alerts")
     if available(con, ALERTS):
         alerts = recent_alerts(con, limit=200)
-        st.altair_chart(_alerts_chart(alerts), use_container_width=True)
+        st.altair_chart(_alerts_chart(alerts), width="stretch")
         st.dataframe(
             alerts.head(10),
             hide_index=True,
-            use_container_width=True,
+            width="stretch",
             column_config={"alert_date": st.column_config.DateColumn("day")},
         )

@@ -130,9 +130,9 @@ def render(con: duckdb.DuckDBPyConnection) -> None:
                 color=alt.Color("result:N", scale=alt.Scale(domain=["passed", "failed"], range=["#27ae60", "#c0392b"])),
             )
         )
-        st.altair_chart(chart, use_container_width=True)
+        st.altair_chart(chart, width="stretch")
         if failed:
-            st.dataframe(failed_checks(con), hide_index=True, use_container_width=True)
+            st.dataframe(failed_checks(con), hide_index=True, width="stretch")
     if available(con, LOADS):
         rows = rows_by_table(con)
         quarantined = int(rows.loc[rows["outcome"] == "quarantined", "rows"].sum())
@@ -148,7 +148,7 @@ def render(con: duckdb.DuckDBPyConnection) -> None:
                 ),
             )
         )
-        st.altair_chart(chart, use_container_width=True)
+        st.altair_chart(chart, width="stretch")
     st.subheader("Quarantine by rule")
     if table_state(con, QUARANTINE).rows == 0:
         st.success("No row was quarantined: every row read passed the gate's checks.")
@@ -164,16 +164,16 @@ def render(con: duckdb.DuckDBPyConnection) -> None:
                 tooltip=["table_name:N", "rule:N", "rows:Q"],
             )
         )
-        st.altair_chart(bars, use_container_width=True)
+        st.altair_chart(bars, width="stretch")
 
     st.header("Marts")
     if available(con, MARTS):
         marts = latest_mart_status(con)
-        st.altair_chart(_status_chart(marts, "marts"), use_container_width=True)
-        st.dataframe(marts, hide_index=True, use_container_width=True)
+        st.altair_chart(_status_chart(marts, "marts"), width="stretch")
+        st.dataframe(marts, hide_index=True, width="stretch")
 
     st.header("Model status")
     if available(con, MODELS):
         models = latest_model_status(con)
-        st.altair_chart(_status_chart(models, "model components"), use_container_width=True)
-        st.dataframe(models, hide_index=True, use_container_width=True)
+        st.altair_chart(_status_chart(models, "model components"), width="stretch")
+        st.dataframe(models, hide_index=True, width="stretch")
