@@ -134,8 +134,7 @@ def gate(landing: Path = LANDING) -> None:
     try:
         with _disk_full_is_one_message(settings), run_lock(settings):
             report = ingest_step(settings, console)
-        for row in report.summary_rows():
-            console.print(row)
+        console.print(gate_table(report.summary_rows()))
         for fr in report.ignored:
             console.print(f"not read: {fr.message}")
         report.raise_if_blocked()
@@ -143,6 +142,25 @@ def gate(landing: Path = LANDING) -> None:
         _fail(exc, 2)
     except WarehouseLocked as exc:
         _fail(exc)
+
+
+def gate_table(rows: list[dict]):
+    """The gate's per-table summary as one table (files, rows read, loaded, quarantined, status)."""
+    from rich.table import Table
+
+    t = Table(title="gate: landing files of this run")
+    for col in ("table", "files read", "rows read", "rows loaded", "rows quarantined", "status"):
+        t.add_column(col, justify="left" if col in ("table", "status") else "right")
+    for r in rows:
+        t.add_row(
+            r["table"],
+            f"{r['files_read']:,} of {r['files']:,}",
+            f"{r['rows_read']:,}",
+            f"{r['rows_loaded']:,}",
+            f"{r['rows_quarantined']:,}",
+            str(r["status"]),
+        )
+    return t
 
 
 FORCE = typer.Option(
@@ -426,6 +444,13 @@ def docs() -> None:
     from empathy.gate import build_data_docs
 
     settings = load_settings()
+    if not settings.warehouse.exists():
+        _fail(
+            FileNotFoundError(
+                f"no working database at {settings.warehouse}: the docs describe built tables; "
+                "run `empathy run` (or `make demo`) first"
+            )
+        )
     result = run_dbt(settings, ["docs", "generate"])
     if not result.ok:
         _fail(RuntimeError("dbt docs generate failed:\n" + "\n".join(result.failures)))

@@ -21,6 +21,21 @@ class ScoreInputError(ValueError):
     pass
 
 
+def sniff_delimiter(path: Path, suffix: str) -> str:
+    """The delimiter of a delimited text file: tab for .tsv; for .csv the one of `,` `;` tab `|` that the
+    header and the first lines agree on (spreadsheets in many locales save `;`), else `,`."""
+    if suffix == ".tsv":
+        return "\t"
+    import csv
+
+    with path.open("r", encoding="utf-8", errors="replace", newline="") as f:
+        sample = f.read(64 * 1024)
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
+
+
 def read_input(path: Path) -> pa.Table:
     suffix = path.suffix.lower()
     if not path.exists():
@@ -28,7 +43,7 @@ def read_input(path: Path) -> pa.Table:
     if suffix == ".parquet":
         return pq.read_table(path)
     if suffix in (".csv", ".tsv"):
-        options = pacsv.ParseOptions(delimiter="\t" if suffix == ".tsv" else ",", newlines_in_values=True)
+        options = pacsv.ParseOptions(delimiter=sniff_delimiter(path, suffix), newlines_in_values=True)
         try:
             return pacsv.read_csv(path, parse_options=options)
         except pa.ArrowInvalid as exc:
