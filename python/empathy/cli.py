@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from empathy.config import load_settings
+from empathy.text.language import SWITCH_CONFIDENCE as SWITCH_CONFIDENCE_DEFAULT
 
 app = typer.Typer(
     help="Warehouse-native predictive empathy: raw interaction tables -> gate -> dbt -> published marts.",
@@ -261,6 +262,14 @@ def score_text(
     text_column: str = typer.Option(..., "--text-column", help="Column holding the text."),
     id_column: str = typer.Option(None, "--id-column", help="Column to carry into the output as the row key."),
     output: Path = typer.Option(..., "--output", help="Output .parquet file."),
+    language_column: str = typer.Option(
+        None, "--language-column", help="Column holding the writer's declared language or locale (en, pt-BR, ...)."
+    ),
+    switch_confidence: float = typer.Option(
+        SWITCH_CONFIDENCE_DEFAULT,
+        "--language-switch-confidence",
+        help="Detector confidence a short text needs to leave its writer's or the company's language.",
+    ),
 ) -> None:
     """Score any file with the warehouse's text model: one output row per input row, fct_text_signals columns."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -277,7 +286,15 @@ def score_text(
             bar.update(task, completed=done, total=total)
 
         try:
-            out = score_file(input, text_column, output, id_column=id_column, progress=cb)
+            out = score_file(
+                input,
+                text_column,
+                output,
+                id_column=id_column,
+                progress=cb,
+                language_column=language_column,
+                switch_confidence=switch_confidence,
+            )
         except (ScoreInputError, ModelMissing) as exc:
             _fail(exc)
     labels = out.group_by("sentiment_label").aggregate([("sentiment_label", "count")]).to_pylist()
