@@ -126,3 +126,20 @@ def test_warehouse_resolution_matches_python():
         expected = lang.resolve_language(detected, confidence, declared, mix, SWITCH)
         assert (row["language"], row["language_source"]) == expected
         assert row["detected_language"] == detected
+
+
+def test_eval_row_counts_short_texts_only_and_beats_the_detector(model):
+    from empathy.text.evaluate import short_text_language_accuracy
+
+    texts = ["gostei", "Change my details", "Where is my order? It should have arrived yesterday"]
+    n, primed, alone = short_text_language_accuracy(texts, ["pt", "en", "en"], ["pt", "en", "en"], model)
+    assert (n, primed, alone) == (2, 1.0, 0.0)
+
+
+def test_eval_row_says_why_without_truth(model, tmp_path):
+    from empathy.text.evaluate import short_text_language_rows, to_markdown
+
+    rows = short_text_language_rows(model, tmp_path / "_truth")
+    assert rows[0].note.startswith(f"no ground truth at {tmp_path / '_truth' / 'texts.parquet'}")
+    assert "n/a" in to_markdown(rows[:1], "v")
+    assert rows[1].n > 0 and rows[1].model >= 0.99  # first words of the project's eval texts, writer's language known

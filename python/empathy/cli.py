@@ -322,6 +322,9 @@ def eval_text(
         None, "--write", help="Also write the table into this results file (section text-eval)."
     ),
     throughput_texts: int = typer.Option(20_000, help="Texts for the throughput row."),
+    truth: Path = typer.Option(
+        None, "--truth", help="Ground truth folder of a demo world (default: <landing>/_truth when it exists)."
+    ),
 ) -> None:
     """Evaluate the text model on labelled data it never trained on, beside VADER, and print the table."""
     from empathy.bench import write_section
@@ -330,7 +333,12 @@ def eval_text(
 
     try:
         model = load_model()
-        rows = evaluate(model, progress=lambda m: err.print(f"[dim]{m}[/dim]"), throughput_texts=throughput_texts)
+        rows = evaluate(
+            model,
+            progress=lambda m: err.print(f"[dim]{m}[/dim]"),
+            throughput_texts=throughput_texts,
+            truth_dir=truth or load_settings().landing / "_truth",
+        )
     except (FileNotFoundError, ModelMissing) as exc:
         _fail(exc)
     text = to_markdown(rows, model.version)

@@ -10,7 +10,7 @@ that moves it into or out of English (var text_language_switch_confidence); see 
 
 def model(dbt, session):
     dbt.config(materialized="table", meta={"status_from": ["int_text_signals__scored.text_scoring"]})
-    switch_confidence = float(dbt.config.get("text_language_switch_confidence", 0.95))
+    switch_confidence = float(dbt.config.get("text_language_switch_confidence", 0.99))
     from empathy import status
     from empathy.text import warehouse
     from empathy.text.model import load_model

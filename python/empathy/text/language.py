@@ -23,7 +23,7 @@ from dataclasses import dataclass
 LANGUAGES = ("en", "es", "pt", "fr", "de", "it")
 UNDETERMINED = "und"
 SHORT_TEXT_WORDS = 4  # texts of at most this many words are short: the detector needs more to be trusted
-SWITCH_CONFIDENCE = 0.95  # default of var text_language_switch_confidence (DECISIONLOG.md)
+SWITCH_CONFIDENCE = 0.99  # default of var text_language_switch_confidence (DECISIONLOG.md)
 MIX_MIN_TEXTS = 30  # fewer confident longer texts than this make no mix (too few to say what the company receives)
 MIX_MIN_SHARE = 0.05  # a language under this share of the company's confident longer texts is not the company's
 DETECTED, CUSTOMER, COMPANY_MIX = "detected", "customer", "company_mix"
