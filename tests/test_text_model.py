@@ -245,7 +245,7 @@ def test_identical_texts_are_scored_once(monkeypatch):
     class Fake:
         version = "fake"
 
-        def score(self, texts):
+        def score(self, texts, prior=None):
             seen.extend(texts)
             return pa.table({n: pa.array([None] * len(texts), type=SIGNAL_SCHEMA.field(n).type) for n in SIGNAL_NAMES})
 

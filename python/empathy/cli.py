@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from empathy.config import load_settings
+from empathy.text.language import SWITCH_CONFIDENCE as SWITCH_CONFIDENCE_DEFAULT
 
 app = typer.Typer(
     help="Warehouse-native predictive empathy: raw interaction tables -> gate -> dbt -> published marts.",
@@ -279,6 +280,14 @@ def score_text(
     text_column: str = typer.Option(..., "--text-column", help="Column holding the text."),
     id_column: str = typer.Option(None, "--id-column", help="Column to carry into the output as the row key."),
     output: Path = typer.Option(..., "--output", help="Output .parquet file."),
+    language_column: str = typer.Option(
+        None, "--language-column", help="Column holding the writer's declared language or locale (en, pt-BR, ...)."
+    ),
+    switch_confidence: float = typer.Option(
+        SWITCH_CONFIDENCE_DEFAULT,
+        "--language-switch-confidence",
+        help="Detector confidence a short text needs to leave its writer's or the company's language.",
+    ),
 ) -> None:
     """Score any file with the warehouse's text model: one output row per input row, fct_text_signals columns."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -295,7 +304,15 @@ def score_text(
             bar.update(task, completed=done, total=total)
 
         try:
-            out = score_file(input, text_column, output, id_column=id_column, progress=cb)
+            out = score_file(
+                input,
+                text_column,
+                output,
+                id_column=id_column,
+                progress=cb,
+                language_column=language_column,
+                switch_confidence=switch_confidence,
+            )
         except (ScoreInputError, ModelMissing) as exc:
             _fail(exc)
     labels = out.group_by("sentiment_label").aggregate([("sentiment_label", "count")]).to_pylist()
@@ -323,6 +340,9 @@ def eval_text(
         None, "--write", help="Also write the table into this results file (section text-eval)."
     ),
     throughput_texts: int = typer.Option(20_000, help="Texts for the throughput row."),
+    truth: Path = typer.Option(
+        None, "--truth", help="Ground truth folder of a demo world (default: <landing>/_truth when it exists)."
+    ),
 ) -> None:
     """Evaluate the text model on labelled data it never trained on, beside VADER, and print the table."""
     from empathy.bench import write_section
@@ -331,7 +351,12 @@ def eval_text(
 
     try:
         model = load_model()
-        rows = evaluate(model, progress=lambda m: err.print(f"[dim]{m}[/dim]"), throughput_texts=throughput_texts)
+        rows = evaluate(
+            model,
+            progress=lambda m: err.print(f"[dim]{m}[/dim]"),
+            throughput_texts=throughput_texts,
+            truth_dir=truth or load_settings().landing / "_truth",
+        )
     except (FileNotFoundError, ModelMissing) as exc:
         _fail(exc)
     text = to_markdown(rows, model.version)
