@@ -117,7 +117,7 @@ def test_cdnow_gamma_gamma_reproduces_published_parameters(cdnow_report: dict) -
 
 @needs_cdnow
 def test_cdnow_holdout_forecast(cdnow_report: dict, cdnow_summary: pd.DataFrame) -> None:
-    holdout = cdnow_report["holdout"]
+    holdout = cdnow_report["holdout_by_family"]["bgnbd"]
     # Actual repeat purchase days in the 39 holdout weeks, from the raw file.
     assert holdout["actual_total"] == 1882.0
     # The stationary model forecasts about 12% fewer purchases than were made in Oct 1997 - Jun 1998 (a period
