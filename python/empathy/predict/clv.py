@@ -57,6 +57,7 @@ __all__ = [
     "fit_gamma_gamma",
     "gamma_gamma_expected_spend",
     "gamma_gamma_log_likelihood",
+    "holdout_counts",
     "kaplan_meier",
     "load_cdnow",
     "rfm_summary",
@@ -218,6 +219,44 @@ def rfm_summary(
         out["amount_holdout"] = hold.groupby("customer", sort=True)["amount"].sum().reindex(out.index, fill_value=0.0)
         out["duration_holdout"] = ((obs_end - cal_end) / one_day) / period_days
     return out
+
+
+def holdout_counts(
+    transactions: pd.DataFrame, customer_col: str, date_col: str, calibration_end: Any, observation_end: Any
+) -> dict[str, int]:
+    """Purchases in ``(calibration_end, observation_end]`` under the three counts seen in the literature.
+
+    Only customers whose first purchase is on or before ``calibration_end`` count, as in ``rfm_summary``.
+
+    * ``transactions``: rows of the transaction table (a basket split into several lines counts several times);
+    * ``purchase_days``: distinct customer-days, the product's count (``rfm_summary``'s ``frequency_holdout``);
+    * ``customer_weeks``: distinct customer-calendar-weeks, Monday to Sunday (what weekly period tools such as
+      ``lifetimes`` with ``freq="W"`` count): two purchase days of one week count once.
+
+    The models forecast ``purchase_days``; the other two are there to compare with figures published under
+    another count.
+    """
+    for arg, col in (("customer_col", customer_col), ("date_col", date_col)):
+        if col not in transactions.columns:
+            raise ValueError(f"{arg}={col!r} is not a column of transactions (columns: {list(transactions.columns)})")
+    cal_end = _day(calibration_end, "calibration_end")
+    obs_end = _day(observation_end, "observation_end")
+    if obs_end <= cal_end:
+        raise ValueError(f"observation_end ({obs_end.date()}) must be after calibration_end ({cal_end.date()})")
+    dates = pd.to_datetime(transactions[date_col], errors="coerce")
+    if dates.isna().any():
+        raise ValueError(f"date_col {date_col!r} has {int(dates.isna().sum())} missing or unparseable dates")
+    if dates.dt.tz is not None:
+        dates = dates.dt.tz_localize(None)
+    frame = pd.DataFrame({"customer": transactions[customer_col].to_numpy(), "day": dates.dt.normalize().to_numpy()})
+    first_day = frame.groupby("customer")["day"].transform("min")
+    hold = frame[(first_day <= cal_end) & (frame["day"] > cal_end) & (frame["day"] <= obs_end)]
+    week = hold["day"].dt.to_period("W")
+    return {
+        "transactions": len(hold),
+        "purchase_days": len(hold.drop_duplicates(["customer", "day"])),
+        "customer_weeks": len(hold.assign(week=week).drop_duplicates(["customer", "week"])),
+    }
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -959,6 +998,8 @@ def cdnow_report(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     (``purchase_model_choice``), and the holdout check of each family and of the chosen one: totals, mean
     absolute error and correlation against the naive rate extrapolation, P(any purchase) as a probability,
     spend, and mean predicted vs actual purchases by calibration frequency 0..6, 7+ (the paper's Figure 4).
+    ``data.holdout_counts`` gives the holdout purchases as rows, purchase days (what is forecast) and
+    customer-calendar-weeks, to compare with figures published under another count (``holdout_counts``).
     `path` defaults to cdnow/CDNOW_sample.txt in the shared data folder.
     """
     from empathy.predict import pareto_nbd as pn
@@ -1002,6 +1043,9 @@ def cdnow_report(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
             "calibration_end": CDNOW_CALIBRATION_END,
             "observation_end": CDNOW_OBSERVATION_END,
             "period_days": 7.0,
+            "holdout_counts": holdout_counts(
+                transactions, "customer_id", "date", CDNOW_CALIBRATION_END, CDNOW_OBSERVATION_END
+            ),
         },
         "bgnbd": {
             "parameters": _compare(bgnbd.to_dict(), PUBLISHED_BGNBD),

@@ -237,6 +237,17 @@ def _cdnow_rows(path: Path | None) -> list[Row]:
         report["choice"]["candidates"],
     )
     rows += _holdout_rows("value: CDNOW 39-week holdout", n, report["holdout"], choice)
+    counts = report["data"]["holdout_counts"]
+    rows.append(
+        Row(
+            "value: CDNOW 39-week holdout",
+            "holdout purchase days (what is forecast)",
+            n,
+            float(counts["purchase_days"]),
+            f"{counts['transactions']:,} transaction rows; {counts['customer_weeks']:,} customer-calendar-weeks, "
+            "the count of weekly period tools: compare a published figure under its own count",
+        )
+    )
     return rows
 
 
