@@ -492,14 +492,15 @@ def fit_domain_sentiment(
     min_train: int = 200,
     min_test: int = 50,
     seed: int = 0,
+    refit: bool = True,
 ) -> DomainSentiment:
     """Fit, judge and choose the company's sentiment models from rated texts (see the module docstring).
 
     `table` holds text, language, occurred_at, rating_label and generic_label, and may hold generic_score (for
     generic_auc; a `source` column may be there and is not needed: the rating is already mapped, see
-    `rating_to_label`). Rows without a rating label, a date or any
-    non-blank text are left out. Returns a `DomainSentiment`; with no usable rows it has no models and empty,
-    typed evaluations.
+    `rating_to_label`). Rows without a rating label, a date or any non-blank text are left out. Returns a
+    `DomainSentiment`; with no usable rows it has no models and empty, typed evaluations. `refit=False` stops after
+    the evaluations (no models to score with: for benchmarks).
     """
     if not 0 < test_fraction < 1:
         raise ValueError(f"test_fraction must be between 0 and 1 (exclusive), got {test_fraction}")
@@ -515,24 +516,27 @@ def fit_domain_sentiment(
     x = _features(rows.texts)
 
     fitted: dict[str, tuple[Pipeline, float]] = {}  # model key -> (time-split fit, C)
-    baselines: dict[str, np.ndarray] = {}  # model key -> the baseline's scores of the key's newer rows (NaN elsewhere)
+    # keyed by the rows: with a single language the pooled model's rows are that language's, fitted once
+    fits_by_rows: dict[bytes, tuple[Pipeline, float]] = {}
+    baselines: dict[bytes, np.ndarray] = {}  # the baseline's scores of the rows' newer part (NaN elsewhere)
 
     def split_fit(key: str, mask: np.ndarray) -> tuple[Pipeline, float]:
-        if key not in fitted:
-            on = mask & train
+        on = mask & train
+        if on.tobytes() not in fits_by_rows:
             c = _tune_c(x[on], rows.rating[on], rows.time[on], seed)
-            fitted[key] = (_fit(x[on], rows.rating[on], c, seed), c)
+            fits_by_rows[on.tobytes()] = (_fit(x[on], rows.rating[on], c, seed), c)
+        fitted[key] = fits_by_rows[on.tobytes()]
         return fitted[key]
 
-    def baseline(key: str, mask: np.ndarray) -> np.ndarray:
-        if key not in baselines:
+    def baseline(mask: np.ndarray) -> np.ndarray:
+        if mask.tobytes() not in baselines:
             on, off = np.flatnonzero(mask & train), np.flatnonzero(mask & test)
             scores = np.full(n, np.nan)
             found = baseline_scores([rows.texts[i] for i in on], rows.rating[on], [rows.texts[i] for i in off], seed)
             if found is not None:
                 scores[off] = found
-            baselines[key] = scores
-        return baselines[key]
+            baselines[mask.tobytes()] = scores
+        return baselines[mask.tobytes()]
 
     everything = np.ones(n, dtype=bool)
     pooled_shortage = _shortage(
@@ -577,7 +581,7 @@ def fit_domain_sentiment(
             domain_macro_f1=domain_f1,
             domain_accuracy=float(accuracy_score(truth, predicted)),
             domain_auc=polarity_auc(truth, proba[:, 2] - proba[:, 0]),
-            baseline_auc=polarity_auc(truth, baseline(key, key_rows)[te]),
+            baseline_auc=polarity_auc(truth, baseline(key_rows)[te]),
             domain_model=f"{DOMAIN}:{key}",
         )
         generic_f1 = record["generic_macro_f1"]
@@ -607,7 +611,7 @@ def fit_domain_sentiment(
     # are scored by fold models that did not see them
     models: dict[str, Pipeline] = {}
     crossfits: dict[str, CrossFit] = {}
-    for key in sorted(set(chosen_keys.values())):
+    for key in sorted(set(chosen_keys.values())) if refit else []:
         mask = everything if key == POOLED else rows.language == key
         fit = partial(_fit, c=fitted[key][1], seed=seed)
         models[key] = fit(x[mask], rows.rating[mask])
@@ -618,7 +622,7 @@ def fit_domain_sentiment(
     )
     return DomainSentiment(
         models=models,
-        routes=chosen_keys,
+        routes=chosen_keys if refit else {},
         cutoff=cutoff,
         params={key: c for key, (_, c) in fitted.items()},
         crossfits=crossfits,
