@@ -141,5 +141,5 @@ def test_eval_row_says_why_without_truth(model, tmp_path):
 
     rows = short_text_language_rows(model, tmp_path / "_truth")
     assert rows[0].note.startswith(f"no ground truth at {tmp_path / '_truth' / 'texts.parquet'}")
-    assert "n/a" in to_markdown(rows[:1], "v")
+    assert "not computed" in to_markdown(rows[:1], "v")
     assert rows[1].n > 0 and rows[1].model >= 0.99  # first words of the project's eval texts, writer's language known

@@ -196,14 +196,15 @@ def interaction_signals(texts: ir.Table, cache: ir.Table, model_version: str) ->
 
 # -- the company's own sentiment models ------------------------------------------------------------------------------
 # What `domain.fit_domain_sentiment` is given: the rated text, its language and time, where the rating comes from,
-# the rating's label and the generic model's label.
-FIT_COLUMNS = ["text", "language", "occurred_at", "source", "rating_label", "generic_label"]
+# the rating's label and the generic model's label and score.
+FIT_COLUMNS = ["text", "language", "occurred_at", "source", "rating_label", "generic_label", "generic_score"]
 
 
 def rated_texts(signals: ir.Table) -> ir.Table:
     """Texts that come with the customer's own rating: reviews (1-5 stars) and survey comments (NPS 0-10, CSAT 1-5).
 
-    Columns: text_hash, text, language, occurred_at, source ('review', 'nps' or 'csat'), score, generic_label.
+    Columns: text_hash, text, language, occurred_at, source ('review', 'nps' or 'csat'), score, generic_label,
+    generic_score.
     """
     source = ibis.cases(
         (signals.interaction_type == "review", ibis.literal("review")),
@@ -223,6 +224,7 @@ def rated_texts(signals: ir.Table) -> ir.Table:
         "source",
         score=rows.value.cast("float64"),
         generic_label=rows.sentiment_label,
+        generic_score=rows.sentiment_score,
     ).order_by("occurred_at", "text_hash")
 
 
