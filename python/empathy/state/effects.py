@@ -93,14 +93,23 @@ import pyarrow.compute as pc
 
 __all__ = ["OUTCOMES", "OUTPUT_SCHEMA", "estimate_event_effects"]
 
-OUTCOMES: tuple[str, ...] = ("sentiment", "survey", "churn")
-SCORE_OUTCOMES: tuple[str, ...] = ("sentiment", "survey")
+SCORE_OUTCOMES: tuple[str, ...] = ("valence", "sentiment", "survey", "review")
+OUTCOMES: tuple[str, ...] = (*SCORE_OUTCOMES, "churn")
+PER_EXPOSURE = "exposure"
+PER_UNIT = "unit"
+# The rows of each event type, in order: every score outcome per exposure and per unit, then churn.
+ROW_KEYS: tuple[tuple[str, str], ...] = (
+    *((outcome, per) for outcome in SCORE_OUTCOMES for per in (PER_EXPOSURE, PER_UNIT)),
+    ("churn", PER_EXPOSURE),
+)
 
 OUTPUT_SCHEMA = pa.schema(
     [
         ("event_type", pa.string()),
         ("outcome", pa.string()),
+        ("effect_per", pa.string()),
         ("exposed_units", pa.int64()),
+        ("exposed_customers", pa.int64()),
         ("exposed_with_outcome", pa.int64()),
         ("control_units", pa.int64()),
         ("control_with_outcome", pa.int64()),
@@ -108,6 +117,7 @@ OUTPUT_SCHEMA = pa.schema(
         ("strata_dropped", pa.int64()),
         ("exposed_mean", pa.float64()),
         ("control_mean", pa.float64()),
+        ("mean_magnitude", pa.float64()),
         ("effect", pa.float64()),
         ("hazard_ratio", pa.float64()),
         ("ci_low", pa.float64()),
@@ -125,7 +135,14 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "population": ("customer_id", "start_date", "end_date"),
 }
 
-METHOD_SCORE = "stratified difference in means (month x tenure x prior sentiment); normal 95% CI"
+METHOD_SCORE = (
+    "stratified difference in means (month x tenure x prior sentiment); "
+    "95% CI from a customer-clustered sandwich variance"
+)
+METHOD_SCORE_UNIT = (
+    "stratified excess outcome of the exposed over their magnitude (month x tenure x prior sentiment); "
+    "95% CI from a customer-clustered sandwich variance"
+)
 METHOD_CHURN = (
     "Mantel-Haenszel rate ratio (month x tenure x prior sentiment), person-time censored at as_of "
     "and, for controls, at their next event; Greenland-Robins log-scale 95% CI; "
@@ -186,6 +203,14 @@ def _floats(table: pa.Table, column: str) -> np.ndarray:
         return np.empty(0, dtype=np.float64)
     values = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)
     return np.asarray(values, dtype=np.float64)
+
+
+def _magnitudes(events: pa.Table) -> np.ndarray:
+    """Each event's magnitude (days late, e-mails over the cap, ...); 1 where it has none."""
+    if "magnitude" not in events.column_names:
+        return np.ones(events.num_rows)
+    size = _floats(events, "magnitude")
+    return np.where(np.isfinite(size) & (size >= 0), size, 1.0)
 
 
 def _as_of_day(as_of: Any) -> int:
@@ -417,46 +442,84 @@ def _group(strata_e: np.ndarray, strata_c: np.ndarray) -> tuple[np.ndarray, np.n
     return np.searchsorted(groups, strata_e), np.searchsorted(groups, strata_c), groups.size
 
 
-def _arm_variance(idx: np.ndarray, y: np.ndarray, n: np.ndarray, used: np.ndarray, size: int) -> np.ndarray:
-    mean = np.divide(np.bincount(idx, weights=y, minlength=size), n, out=np.zeros(size), where=n > 0)
-    ss = np.bincount(idx, weights=(y - mean[idx]) ** 2, minlength=size)
-    several = used & (n >= 2)
-    # Pooled within-stratum variance for strata with one unit on this side; when no used stratum
-    # has two, fall back to the arm's overall variance.
-    pooled = ss[several].sum() / (n[several] - 1).sum() if several.any() else float(np.var(y[used[idx]], ddof=1))
-    return np.where(n >= 2, ss / np.maximum(n - 1, 1), pooled)
+def _clustered_variance(influence: np.ndarray, clusters: np.ndarray) -> float:
+    """Sandwich variance of a sum of per-unit influences: influences summed within each cluster, then
+    squared and added, times G / (G - 1) for G clusters. With one unit per cluster it is the usual
+    independent-units variance."""
+    _, inverse = np.unique(clusters, return_inverse=True)
+    totals = np.bincount(inverse, weights=influence)
+    groups = totals.size
+    return float(np.sum(totals**2) * groups / (groups - 1)) if groups > 1 else float("nan")
 
 
-def _stratified_difference(
-    strata_e: np.ndarray, y_e: np.ndarray, strata_c: np.ndarray, y_c: np.ndarray
-) -> dict[str, Any]:
-    ie, ic, size = _group(strata_e, strata_c)
+def _interval(effect: float, variance: float) -> dict[str, Any]:
+    se = math.sqrt(variance) if np.isfinite(variance) and variance > 0 else 0.0
+    p_value = _p_value(effect / se) if se > 0 else (1.0 if effect == 0 else 0.0)
+    return {"effect": effect, "ci_low": effect - Z95 * se, "ci_high": effect + Z95 * se, "p_value": p_value}
+
+
+@dataclass
+class _Arm:
+    """One arm's units with the outcome: stratum, outcome, magnitude (1 for controls) and customer."""
+
+    strata: np.ndarray
+    y: np.ndarray
+    dose: np.ndarray
+    customer: np.ndarray
+
+
+def _stratified_effects(exposed: _Arm, control: _Arm, *, clustered: bool = True) -> dict[str, dict[str, Any]]:
+    """Effect per exposure and per unit of magnitude, each with a customer-clustered 95% CI.
+
+    Per exposure: ``(1/N) sum_i (y_i - mean_c[s_i])`` over the N exposed units in strata with controls
+    (the difference in means weighted by the exposed units of each stratum). Per unit: the same excess
+    summed and divided by the exposed units' total magnitude. Both are linear in the unit outcomes, so
+    their variance is the sandwich of the per-unit influences summed by customer (`_clustered_variance`);
+    a stratum with a single control adds the controls' pooled within-stratum variance for that control.
+    """
+    ie, ic, size = _group(exposed.strata, control.strata)
     ne = np.bincount(ie, minlength=size).astype(np.float64)
     nc = np.bincount(ic, minlength=size).astype(np.float64)
     used = (ne > 0) & (nc > 0)
     out: dict[str, Any] = {"strata_used": int(used.sum()), "strata_dropped": int(((ne > 0) != (nc > 0)).sum())}
     if not used.any():
-        return {**out, "status": "no_matched_strata"}
+        return {PER_EXPOSURE: {**out, "status": "no_matched_strata"}}
     if ne[used].sum() < 2 or nc[used].sum() < 2:
-        return {**out, "status": "too_few_with_outcome"}
-    mean_e = np.bincount(ie, weights=y_e, minlength=size)[used] / ne[used]
-    mean_c = np.bincount(ic, weights=y_c, minlength=size)[used] / nc[used]
-    var_e = _arm_variance(ie, y_e, ne, used, size)[used]
-    var_c = _arm_variance(ic, y_c, nc, used, size)[used]
-    w = ne[used] / ne[used].sum()
-    effect = float(w @ (mean_e - mean_c))
-    se = float(math.sqrt(np.sum(w**2 * (var_e / ne[used] + var_c / nc[used]))))
-    p_value = _p_value(effect / se) if se > 0 else (1.0 if effect == 0 else 0.0)
-    return {
-        **out,
-        "exposed_mean": float(w @ mean_e),
-        "control_mean": float(w @ mean_c),
-        "effect": effect,
-        "ci_low": effect - Z95 * se,
-        "ci_high": effect + Z95 * se,
-        "p_value": p_value,
-        "status": "ok",
-    }
+        return {PER_EXPOSURE: {**out, "status": "too_few_with_outcome"}}
+    keep_e, keep_c = used[ie], used[ic]
+    ie, ic = ie[keep_e], ic[keep_c]
+    y_e, dose, cust_e = exposed.y[keep_e], exposed.dose[keep_e], exposed.customer[keep_e]
+    y_c, cust_c = control.y[keep_c], control.customer[keep_c]
+    mean_c = np.divide(np.bincount(ic, weights=y_c, minlength=size), nc, out=np.zeros(size), where=nc > 0)
+    n_exposed, total_dose = float(ie.size), float(dose.sum())
+    excess = y_e - mean_c[ie]
+    effect = float(excess.sum() / n_exposed)
+    # Control residuals, inflated by n / (n - 1) so that a stratum's sum of squares estimates its variance.
+    resid_c = (y_c - mean_c[ic]) * np.sqrt(nc[ic] / np.maximum(nc[ic] - 1, 1))
+    share_c = ne[ic] / nc[ic]  # exposed units each control stands for
+    single = used & (nc == 1)
+    several = used & (nc >= 2)
+    pooled = float(np.sum(resid_c[several[ic]] ** 2) / (nc[several] - 1).sum()) if several.any() else np.var(y_c)
+    # Clustered: a customer's units are one cluster. Otherwise every unit is its own (for comparison only).
+    customers = np.concatenate([cust_e, cust_c]) if clustered else np.arange(ie.size + ic.size)
+    results: dict[str, dict[str, Any]] = {}
+    for per, scale, centre in ((PER_EXPOSURE, n_exposed, effect), (PER_UNIT, total_dose, None)):
+        if scale <= 0:
+            results[per] = {**out, "status": "no_magnitude"}
+            continue
+        estimate = centre if centre is not None else float(excess.sum() / total_dose)
+        centred = excess - (estimate if per == PER_EXPOSURE else estimate * dose)
+        influence = np.concatenate([centred, -share_c * resid_c]) / scale
+        variance = _clustered_variance(influence, customers) + float(np.sum(ne[single] ** 2) * pooled) / scale**2
+        results[per] = {
+            **out,
+            "exposed_mean": float(y_e.mean()),
+            "control_mean": float(mean_c[ie].mean()),
+            "mean_magnitude": total_dose / n_exposed,
+            **_interval(estimate, variance),
+            "status": "ok",
+        }
+    return results
 
 
 def _mantel_haenszel_rate_ratio(
@@ -501,13 +564,15 @@ def _mantel_haenszel_rate_ratio(
     }
 
 
-def _row(event_type: str, outcome: str, horizon: int, **values: Any) -> dict[str, Any]:
+def _row(event_type: str, outcome: str, horizon: int, effect_per: str = PER_EXPOSURE, **values: Any) -> dict[str, Any]:
     row: dict[str, Any] = dict.fromkeys(OUTPUT_SCHEMA.names)
+    method = {PER_EXPOSURE: METHOD_SCORE, PER_UNIT: METHOD_SCORE_UNIT}[effect_per]
     row.update(
         event_type=event_type,
         outcome=outcome,
+        effect_per=effect_per,
         horizon_days=horizon,
-        method=METHOD_CHURN if outcome == "churn" else METHOD_SCORE,
+        method=METHOD_CHURN if outcome == "churn" else method,
     )
     row.update({k: v for k, v in values.items() if k in row})
     return row
@@ -538,6 +603,7 @@ def estimate_event_effects(
     controls_per_exposed: int = 5,
     min_exposed: int = 20,
     seed: int = 0,
+    clustered: bool = True,
 ) -> pa.Table:
     """Estimate each event type's effect on later sentiment, survey score and churn hazard.
 
@@ -589,6 +655,7 @@ def estimate_event_effects(
     ev_type = _strings(ev_t, "event_type")
     ev_ids = _strings(ev_t, "customer_id")
     ev_day, ev_ok = _days(ev_t, "events", "event_date")
+    ev_size = _magnitudes(ev_t)
     oc_ids = _strings(out_t, "customer_id")
     oc_kind = _strings(out_t, "outcome")
     oc_day, oc_ok = _days(out_t, "outcomes", "outcome_date")
@@ -608,17 +675,19 @@ def estimate_event_effects(
     types = sorted({str(t) for t in pd.unique(ev_type[pd.notna(ev_type)])})
     ev_code = pop.codes(ev_ids)
     keep = ev_ok & (ev_code >= 0) & pd.notna(ev_type) & (ev_day <= as_of_day)
-    ev_type, ev_code, ev_day = ev_type[keep], ev_code[keep], ev_day[keep]
+    ev_type, ev_code, ev_day, ev_size = ev_type[keep], ev_code[keep], ev_day[keep], ev_size[keep]
 
     oc_code = pop.codes(oc_ids)
     oc_keep = oc_ok & (oc_code >= 0) & (oc_day <= as_of_day) & np.isfinite(oc_value)
     series: dict[str, _Series] = {}
     for kind in SCORE_OUTCOMES:
-        m = oc_keep & (oc_kind == kind)
+        # 'valence' pools every label; the others are one source each.
+        m = oc_keep & ((oc_kind == kind) | (kind == "valence"))
         series[kind] = _Series.build(keys(oc_code[m], oc_day[m]), oc_value[m])
 
-    # Exposures per event type.
+    # Exposures per event type, and the magnitudes of its events for the dose of each exposure.
     exposures: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    doses: dict[str, _Series] = {}
     for event_type in types:
         m = ev_type == event_type
         codes, days = ev_code[m], ev_day[m]
@@ -626,6 +695,7 @@ def estimate_event_effects(
         c, d = codes[counted], days[counted]
         ok = (d >= pop.start[c]) & (d < pop.end[c]) & (d + horizon_days <= as_of_day)
         exposures[event_type] = (c[ok], d[ok], np.sort(keys(codes, days)))
+        doses[event_type] = _Series.build(keys(codes, days), ev_size[m])
 
     active = [t for t in types if exposures[t][0].size >= max(min_exposed, 1)]
     pool: _Pool | None = None
@@ -637,7 +707,7 @@ def estimate_event_effects(
             POOL_FACTOR * controls_per_exposed * biggest,
             np.random.default_rng(seed),
             keys,
-            lambda c, d: _strata(c, d, pop, series["sentiment"], keys, pre_days),
+            lambda c, d: _strata(c, d, pop, series["valence"], keys, pre_days),
         )
 
     rows: list[dict[str, Any]] = []
@@ -645,53 +715,86 @@ def estimate_event_effects(
         e_codes, e_days, event_keys = exposures[event_type]
         n_exposed = int(e_codes.size)
         if pool is None or event_type not in active:
-            for outcome in OUTCOMES:
+            for outcome, per in ROW_KEYS:
                 horizon = churn_horizon_days if outcome == "churn" else horizon_days
-                rows.append(_row(event_type, outcome, horizon, exposed_units=n_exposed, status="too_few_exposed"))
+                rows.append(_row(event_type, outcome, horizon, per, exposed_units=n_exposed, status="too_few_exposed"))
             continue
-        exposed = _Units(e_codes, e_days, _strata(e_codes, e_days, pop, series["sentiment"], keys, pre_days))
+        exposed = _Units(e_codes, e_days, _strata(e_codes, e_days, pop, series["valence"], keys, pre_days))
         controls = _draw_controls(pool, exposed.strata, event_keys, washout_days, horizon_days, controls_per_exposed)
-        counts = {"exposed_units": n_exposed, "control_units": controls.size}
-
-        for kind in SCORE_OUTCOMES:
-            per_arm = []
-            for units in (exposed, controls):
-                n, total = series[kind].window(
-                    keys(units.codes, units.days + 1), keys(units.codes, units.days + horizon_days + 1)
-                )
-                has = n > 0
-                per_arm.append((units.strata[has], total[has] / n[has]))
-            (s_e, y_e), (s_c, y_c) = per_arm
-            arm_counts = {"exposed_with_outcome": int(y_e.size), "control_with_outcome": int(y_c.size)}
-            if y_e.size == 0:
-                result: dict[str, Any] = {"status": "no_outcomes"}
-            else:
-                result = _stratified_difference(s_e, y_e, s_c, y_c)
-            rows.append(_row(event_type, kind, horizon_days, **counts, **arm_counts, **result))
-
-        # Churn controls are clear of the event type only in [t - washout_days, t]; their follow-up
-        # is censored at their next event of the type, so all of it is unexposed person-time.
-        # (Requiring no event in (t, t + horizon] would favour customers who churn early, since a
-        # churned customer has no more events, and would bias the hazard ratio downwards.)
-        churn_controls = _draw_controls(pool, exposed.strata, event_keys, washout_days, 0, controls_per_exposed)
-        follow = []
-        for units, censor_at_next_event in ((exposed, False), (churn_controls, True)):
-            stop = np.minimum(units.days + churn_horizon_days, as_of_day)
-            if censor_at_next_event:
-                stop = np.minimum(stop, _next_event_day(event_keys, keys(units.codes, units.days), units.days))
-            end = pop.end[units.codes]
-            churned = pop.churned[units.codes] & (end <= stop)
-            time = np.where(churned, end, stop) - units.days
-            at_risk = time > 0
-            follow.append((units.strata[at_risk], churned[at_risk].astype(np.float64), time[at_risk].astype(float)))
-        (s_e, ev_e, t_e), (s_c, ev_c, t_c) = follow
-        churn_counts = {
+        # An exposure's magnitude: its events of the type in [t, t + horizon_days], whose effects fall in its window.
+        _, dose = doses[event_type].window(keys(e_codes, e_days), keys(e_codes, e_days + horizon_days + 1))
+        counts = {
             "exposed_units": n_exposed,
-            "control_units": churn_controls.size,
-            "exposed_with_outcome": int(ev_e.sum()),
-            "control_with_outcome": int(ev_c.sum()),
+            "exposed_customers": int(np.unique(e_codes).size),
+            "control_units": controls.size,
         }
-        result = _mantel_haenszel_rate_ratio(s_e, ev_e, t_e, s_c, ev_c, t_c) if t_e.size else {"status": "no_outcomes"}
-        rows.append(_row(event_type, "churn", churn_horizon_days, **churn_counts, **result))
+        for kind in SCORE_OUTCOMES:
+            arms = [
+                _score_arm(series[kind], keys, units, horizon_days, d)
+                for units, d in ((exposed, dose), (controls, None))
+            ]
+            arm_counts = {"exposed_with_outcome": int(arms[0].y.size), "control_with_outcome": int(arms[1].y.size)}
+            results = (
+                _stratified_effects(*arms, clustered=clustered)
+                if arms[0].y.size
+                else {PER_EXPOSURE: {"status": "no_outcomes"}}
+            )
+            for per in (PER_EXPOSURE, PER_UNIT):
+                result = results.get(per, results[PER_EXPOSURE])
+                rows.append(_row(event_type, kind, horizon_days, effect_per=per, **counts, **arm_counts, **result))
+        rows.append(
+            _churn_row(
+                event_type, exposed, pool, event_keys, keys, pop, as_of_day, churn_horizon_days,
+                washout_days, controls_per_exposed, counts,
+            )
+        )  # fmt: skip
 
     return pa.Table.from_pylist(rows, schema=OUTPUT_SCHEMA)
+
+
+def _score_arm(series: _Series, keys: _Keys, units: _Units, horizon_days: int, dose: np.ndarray | None) -> _Arm:
+    """The units with the outcome in (t, t + horizon_days], with their mean outcome there."""
+    n, total = series.window(keys(units.codes, units.days + 1), keys(units.codes, units.days + horizon_days + 1))
+    has = n > 0
+    size = np.ones(units.size) if dose is None else dose
+    return _Arm(units.strata[has], total[has] / n[has], size[has], units.codes[has])
+
+
+def _churn_row(
+    event_type: str,
+    exposed: _Units,
+    pool: _Pool,
+    event_keys: np.ndarray,
+    keys: _Keys,
+    pop: _Population,
+    as_of_day: int,
+    churn_horizon_days: int,
+    washout_days: int,
+    controls_per_exposed: int,
+    counts: dict[str, int],
+) -> dict[str, Any]:
+    """The churn hazard ratio of the exposed against churn controls (see Churn in the module docstring)."""
+    # Churn controls are clear of the event type only in [t - washout_days, t]; their follow-up
+    # is censored at their next event of the type, so all of it is unexposed person-time.
+    # (Requiring no event in (t, t + horizon] would favour customers who churn early, since a
+    # churned customer has no more events, and would bias the hazard ratio downwards.)
+    churn_controls = _draw_controls(pool, exposed.strata, event_keys, washout_days, 0, controls_per_exposed)
+    follow = []
+    for units, censor_at_next_event in ((exposed, False), (churn_controls, True)):
+        stop = np.minimum(units.days + churn_horizon_days, as_of_day)
+        if censor_at_next_event:
+            stop = np.minimum(stop, _next_event_day(event_keys, keys(units.codes, units.days), units.days))
+        end = pop.end[units.codes]
+        churned = pop.churned[units.codes] & (end <= stop)
+        time = np.where(churned, end, stop) - units.days
+        at_risk = time > 0
+        follow.append((units.strata[at_risk], churned[at_risk].astype(np.float64), time[at_risk].astype(float)))
+    (s_e, ev_e, t_e), (s_c, ev_c, t_c) = follow
+    churn_counts = {
+        **counts,
+        "control_units": churn_controls.size,
+        "exposed_with_outcome": int(ev_e.sum()),
+        "control_with_outcome": int(ev_c.sum()),
+    }
+    result = _mantel_haenszel_rate_ratio(s_e, ev_e, t_e, s_c, ev_c, t_c) if t_e.size else {"status": "no_outcomes"}
+    return _row(event_type, "churn", churn_horizon_days, **churn_counts, **result)
