@@ -548,3 +548,48 @@ def test_event_met_before_a_review_is_an_exposure_with_that_review() -> None:
         "valence",
     )
     assert moved["effect"] < 1.5 * at_arrival["effect"] < 0, (moved, at_arrival)
+
+
+def _library_row(
+    event_type: str, effect: float, half_width: float, outcome: str = "valence", per: str = "unit"
+) -> dict:
+    return {
+        "event_type": event_type,
+        "outcome": outcome,
+        "effect_per": per,
+        "status": "ok",
+        "effect": effect,
+        "ci_low": effect - half_width,
+        "ci_high": effect + half_width,
+        "p_value": 0.01 if half_width < abs(effect) else 0.5,
+    }
+
+
+def test_eval_scores_the_per_unit_valence_rows_against_the_truth_in_library_units() -> None:
+    import pandas as pd
+
+    from empathy.state.evaluate import event_library_rows
+
+    truth = pd.DataFrame(
+        {
+            "event_type": ["late_delivery", "price_increase", "surprise_gift", "web_error"],
+            "valence_effect": [-0.09, -0.30, 0.30, -0.04],
+        }
+    )
+    library = pd.DataFrame(
+        [
+            _library_row("late_delivery", -0.08, 0.02),  # holds -0.09
+            _library_row("price_increase", -0.021, 0.002),  # holds -0.30 / 15 = -0.02 per % point
+            _library_row("delight_gift", 0.10, 0.05),  # misses 0.30
+            _library_row("web_errors", -0.01, 0.01),  # misses -0.04
+            _library_row("web_errors", 5.0, 0.1, outcome="sentiment"),  # other outcome: not scored
+            _library_row("late_delivery", 5.0, 0.1, per="exposure"),  # per exposure: not scored
+        ]
+    )
+    rows = {row.metric: row for row in event_library_rows(library, truth)}
+    coverage = rows["share of 95% intervals holding the true effect"]
+    assert (coverage.n, coverage.value) == (4, 0.5)
+    spearman = rows["Spearman rho, estimated vs true valence effect per unit"]
+    # estimates rank late < price < web < gift, the truth late < web < price < gift: one swap of four
+    assert spearman.value == pytest.approx(0.8)
+    assert rows["significant effects with the true sign"].value == 1.0

@@ -1,8 +1,11 @@
-"""Event library: the effect of each type of customer event on later sentiment, survey score and churn.
+"""Event library: the effect of each type of customer event on what customers later say, and on churn.
 
 ``estimate_event_effects(events, outcomes, population, as_of=...)`` returns one row per
-(event_type, outcome) with outcome in ('sentiment', 'survey', 'churn'), estimated from the
-company's own data by comparing exposed customer-days with matched unexposed customer-days.
+(event_type, outcome, effect_per) with outcome in ('valence', 'sentiment', 'survey', 'review',
+'churn') and effect_per in ('exposure', 'unit'), estimated from the company's own data by
+comparing exposed customer-days with matched unexposed customer-days. The outcomes are labels on
+the -1..1 scale by source ('sentiment': texts, 'survey': NPS and CSAT answers, 'review': review
+ratings); 'valence' pools every label of every source.
 
 Method
 ------
@@ -13,7 +16,10 @@ Units are customer-days ``(customer, t)``; a customer is alive on day ``t`` when
   event of that type more than ``washout_days`` after the previous *counted* one; events inside
   the washout are absorbed into the counted event. A counted event at ``t`` is an exposed unit
   when the customer is alive at ``t`` and the whole outcome window is observed:
-  ``t + horizon_days <= as_of``. The same exposed units serve all three outcomes.
+  ``t + horizon_days <= as_of``. The same exposed units serve every outcome. An exposure's
+  **magnitude** is the sum of the magnitudes (days late, e-mails over the cap, % price change; 1 when
+  an event has none) of the customer's events of the type in ``[t, t + horizon_days]``, whose effects
+  fall in its window.
 * **Controls.** A candidate pool of customer-days is drawn at random (seeded, without
   replacement) from all alive days with ``t + horizon_days <= as_of`` (the whole pool when it is
   small enough, otherwise at least ``10 x controls_per_exposed x`` the largest exposure count).
@@ -24,18 +30,23 @@ Units are customer-days ``(customer, t)``; a customer is alive on day ``t`` when
   can fall short of ``controls_per_exposed x exposed_units``. The churn row draws its own
   controls the same way but only requires no event in ``[t - washout_days, t]`` (see Churn).
 * **Strata** (the matching): calendar month of ``t``; tenure at ``t`` (< 90 days, 90-364,
-  >= 365); prior sentiment = mean of the customer's 'sentiment' outcomes in
+  >= 365); prior sentiment = mean of all the customer's labels (every outcome) in
   ``[t - pre_days, t)``, bucketed 'none' / 'negative' (< -0.2) / 'neutral' / 'positive' (> 0.2).
-* **Sentiment and survey.** A unit's outcome is the mean of its values of that outcome in
-  ``(t, t + horizon_days]`` (day ``t`` itself is excluded, so same-day reactions to the event do
-  not count as "later"); units without one are left out of that outcome. The effect is the
-  stratum-weighted difference of means, weights = exposed units with the outcome per stratum;
-  strata without units on both sides are dropped (``strata_dropped`` counts strata that have
-  units on one side only). ``SE = sqrt(sum w_s^2 (var_e/n_e + var_c/n_c))`` with normalised
-  weights; a side with a single unit in a stratum uses that side's pooled within-stratum
-  variance. 95% CI = effect +/- 1.96 SE; the p-value is the two-sided normal (Wald) p-value.
-  ``exposed_mean`` / ``control_mean`` are the two weighted means (the controls standardised to
-  the exposed units' strata).
+* **Scores** (valence, sentiment, survey, review). A unit's outcome is the mean of its values of
+  that outcome in ``(t, t + horizon_days]`` (day ``t`` itself is excluded, so same-day reactions to
+  the event do not count as "later"); units without one are left out of that outcome. Per exposure,
+  the effect is ``(1/N) sum_i (y_i - mean_c[s_i])`` over the N exposed units in strata with
+  controls: the stratified difference of means weighted by exposed units (strata without units on
+  both sides are dropped; ``strata_dropped`` counts them). Per unit, the same summed excess is
+  divided by the exposed units' summed magnitude (``mean_magnitude`` is their mean), which assumes
+  the effect grows in proportion to the magnitude. Both are linear in the unit outcomes, so their
+  variance is a **customer-clustered sandwich**: each unit's influence (its centred excess, or a
+  control's share of its stratum's control mean) is summed by customer, and the squared sums are
+  added (times G / (G - 1) for G customers); a stratum with one control adds the controls' pooled
+  within-stratum variance. A customer's many exposures and controls, and their overlapping windows,
+  are therefore not counted as independent evidence. 95% CI = effect +/- 1.96 SE; the p-value is
+  the two-sided normal (Wald) p-value. ``exposed_mean`` / ``control_mean`` are the two means over
+  the exposed units (the controls standardised to the exposed units' strata).
 * **Churn.** Follow-up runs over ``(t, t + churn_horizon_days]`` with person-time **censored at
   as_of** (so exposures need only the sentiment window to be observable); the outcome is a churn
   (``end_date``) inside the follow-up, and person-time is ``min(end_date, t + churn_horizon_days,
@@ -61,21 +72,18 @@ causal proof. Anything else that drives both exposure and outcome (product, plan
 size of the order, how active the customer is...) is not adjusted for. Events and outcomes are
 assumed to be recorded completely over the months in which exposures occur.
 
-The confidence intervals treat units as independent, but one customer contributes several exposed
-and control days whose windows can overlap, and one churn is counted by every unit of that
-customer whose follow-up covers it. The intervals are therefore too narrow, most for frequent
-event types. In simulations (20-30 worlds each) the spread of the estimates across worlds was
-1.1-1.35x the mean reported SE for the sentiment effect and 1.0-1.15x for the log hazard ratio
-with an event every ~150 days, but 1.4-2.8x for the log hazard ratio with an event every ~40
-days. Read p-values as a ranking rather than as exact error rates; a customer-clustered
-(sandwich) variance or a bootstrap over customers would fix this.
+The score intervals are clustered by customer (above). The churn interval still treats units as
+independent, but one churn is counted by every unit of that customer whose follow-up covers it, so
+it is too narrow for frequent event types: in simulations the spread of the log hazard ratio across
+worlds was 1.0-1.15x the mean reported SE with an event every ~150 days and 1.4-2.8x with an event
+every ~40 days. Effects decay: an effect per unit is the mean shift of the labels over the window,
+less than the shift right after the event when it fades within the window.
 
-Sentiment and survey controls are kept clear of the event type within ``[t - washout_days,
+Score controls are kept clear of the event type within ``[t - washout_days,
 t + horizon_days]``, a condition on the future that slightly favours customers who are less
 active or churn early. Effects that last longer than the washout leak into the controls and
 bias estimates toward no effect.
-``magnitude`` is not used: each row pools all magnitudes of its event type. Events and outcomes
-after ``as_of`` and rows whose customer is not in ``population`` are ignored.
+Events and outcomes after ``as_of`` and rows whose customer is not in ``population`` are ignored.
 """
 
 from __future__ import annotations
@@ -610,14 +618,13 @@ def estimate_event_effects(
     Exposed customer-days (washout-deduplicated events with the outcome window observable) are
     compared with randomly drawn unexposed customer-days matched on calendar month, tenure bucket
     and prior-sentiment bucket; see the module docstring for the full method and its limits.
-    Sentiment/survey: stratified difference in means with a normal 95% CI. Churn: Mantel-Haenszel
-    rate ratio over person-time censored at ``as_of`` (controls also at their next event of the type),
-    Greenland-Robins variance, log-scale 95% CI. The CIs assume independent units and are too narrow
-    when customers contribute many overlapping units (see the module docstring).
+    Scores: stratified difference in means, per exposure and per unit of magnitude, with a normal 95% CI
+    from a customer-clustered variance. Churn: Mantel-Haenszel rate ratio over person-time censored at
+    ``as_of`` (controls also at their next event of the type), Greenland-Robins variance, log-scale 95% CI.
 
     Args:
-        events: customer_id, event_type, event_date (magnitude optional and unused).
-        outcomes: customer_id, outcome_date, outcome ('sentiment' | 'survey'), value in [-1, 1].
+        events: customer_id, event_type, event_date, and optionally magnitude (null or absent: 1).
+        outcomes: customer_id, outcome_date, outcome ('sentiment' | 'survey' | 'review'), value in [-1, 1].
         population: customer_id, start_date, end_date (churn day; null = still a customer).
         as_of: the last day of data.
         horizon_days: outcome window (t, t + horizon_days] for sentiment and survey.
@@ -629,10 +636,12 @@ def estimate_event_effects(
         controls_per_exposed: controls drawn per exposed unit, within strata.
         min_exposed: event types with fewer exposed units get null effects, status 'too_few_exposed'.
         seed: seed for the control draws; the result is deterministic for a given seed.
+        clustered: cluster the score variance by customer (the default); False treats every unit as
+            independent, for comparison only.
 
     Returns:
-        A pyarrow Table with ``OUTPUT_SCHEMA``: one row per (event_type, outcome), event types
-        sorted, outcomes in the order sentiment, survey, churn.
+        A pyarrow Table with ``OUTPUT_SCHEMA``: one row per (event_type, outcome, effect_per), event
+        types sorted, then in the order of ``ROW_KEYS``.
 
     Raises:
         ValueError: an input lacks a required column (the message names table and column), a date
