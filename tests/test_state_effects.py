@@ -184,11 +184,10 @@ def test_output_shape_and_counts(result: pa.Table) -> None:
             assert row["effect"] is None and row["hazard_ratio"] is not None
         else:
             assert row["hazard_ratio"] is None and row["effect"] is not None
-            # every magnitude is 1 here, so an effect per unit is one per event
-            per_event = (row["exposed_mean"] - row["control_mean"]) / (
-                row["mean_magnitude"] if row["effect_per"] == "unit" else 1
-            )
-            assert row["effect"] == pytest.approx(per_event)
+            if row["effect_per"] == "exposure":
+                assert row["effect"] == pytest.approx(row["exposed_mean"] - row["control_mean"])
+            else:  # the regression's, with the half-life it chose
+                assert row["half_life_days"] in (3.0, 7.0, 14.0, 30.0)
 
 
 def test_planted_sentiment_and_survey_effects_are_recovered(result: pa.Table) -> None:
@@ -435,7 +434,7 @@ def make_repeated_exposure_world(seed: int, n: int = 300, n_days: int = 200) -> 
     return World(events, outcomes, population, said, np.full(n, -1))
 
 
-def _per_unit_sentiment(world: World, clustered: bool) -> dict:
+def _per_exposure_sentiment(world: World, clustered: bool) -> dict:
     as_of = DAY0 + timedelta(days=world.sentiment.shape[1] - 1)
     result = estimate_event_effects(
         world.events,
@@ -446,33 +445,35 @@ def _per_unit_sentiment(world: World, clustered: bool) -> dict:
         washout_days=10,
         clustered=clustered,
     )
-    return _row(result, "late_delivery", "sentiment", "unit")
+    return _row(result, "late_delivery", "sentiment")
 
 
 def test_clustered_intervals_cover_a_repeated_per_unit_effect_and_naive_ones_do_not() -> None:
     clustered, naive = [], []
     for seed in range(40):
         world = make_repeated_exposure_world(seed)
-        clustered.append(_per_unit_sentiment(world, clustered=True))
-        naive.append(_per_unit_sentiment(world, clustered=False))
+        clustered.append(_per_exposure_sentiment(world, clustered=True))
+        naive.append(_per_exposure_sentiment(world, clustered=False))
+    # An exposure of magnitude m moves its labels by PER_UNIT_EFFECT x m: the truth of each world's estimate.
+    truths = np.array([PER_UNIT_EFFECT * row["mean_magnitude"] for row in clustered])
     estimates = np.array([row["effect"] for row in clustered])
-    assert np.mean(estimates) == pytest.approx(PER_UNIT_EFFECT, abs=0.005)
+    assert np.mean(estimates - truths) == pytest.approx(0.0, abs=0.015)
     assert [row["effect"] for row in naive] == pytest.approx(list(estimates))  # same estimate, other interval
 
     def coverage(rows: list[dict]) -> float:
-        return float(np.mean([row["ci_low"] <= PER_UNIT_EFFECT <= row["ci_high"] for row in rows]))
+        return float(np.mean([row["ci_low"] <= t <= row["ci_high"] for row, t in zip(rows, truths, strict=True)]))
 
     def stated_se(rows: list[dict]) -> float:
         return float(np.mean([(row["ci_high"] - row["ci_low"]) / (2 * 1.959964) for row in rows]))
 
-    spread = float(np.std(estimates, ddof=1))
+    spread = float(np.std(estimates - truths, ddof=1))
     assert 0.85 <= coverage(clustered) <= 1.0, coverage(clustered)
     assert 0.75 < spread / stated_se(clustered) < 1.3
     assert coverage(naive) < 0.8, coverage(naive)
     assert spread / stated_se(naive) > 1.5
 
 
-def test_effect_per_unit_divides_by_the_magnitude() -> None:
+def test_effect_per_unit_rows_come_from_the_regression_and_keep_the_exposure_counts() -> None:
     world = make_repeated_exposure_world(0, n=600)
     result = estimate_event_effects(
         world.events,
@@ -485,10 +486,10 @@ def test_effect_per_unit_divides_by_the_magnitude() -> None:
     per_exposure = _row(result, "late_delivery", "sentiment")
     per_unit = _row(result, "late_delivery", "sentiment", "unit")
     assert 2.5 < per_unit["mean_magnitude"] < 3.5  # magnitudes 1-5
-    assert per_unit["mean_magnitude"] == per_exposure["mean_magnitude"]
-    assert per_unit["effect"] == pytest.approx(per_exposure["effect"] / per_unit["mean_magnitude"])
-    assert per_unit["ci_low"] <= PER_UNIT_EFFECT <= per_unit["ci_high"], per_unit
-    assert per_exposure["exposed_customers"] < per_exposure["exposed_units"]
+    assert per_unit["exposed_units"] == per_exposure["exposed_units"]
+    assert per_unit["half_life_days"] in (3.0, 7.0, 14.0, 30.0) and per_exposure["half_life_days"] is None
+    assert per_unit["method"] != per_exposure["method"]
+    assert per_unit["ci_high"] < 0 and per_exposure["exposed_customers"] < per_exposure["exposed_units"]
 
 
 def test_review_ratings_are_an_outcome_and_part_of_valence() -> None:
@@ -503,9 +504,10 @@ def test_review_ratings_are_an_outcome_and_part_of_valence() -> None:
         world.events, reviews, world.population, as_of=DAY0 + timedelta(days=199), horizon_days=10, washout_days=10
     )
     for outcome in ("review", "valence"):
-        row = _row(result, "late_delivery", outcome, "unit")
+        row = _row(result, "late_delivery", outcome)
         assert row["status"] == "ok"
-        assert row["ci_low"] <= PER_UNIT_EFFECT <= row["ci_high"] < 0, row
+        assert row["ci_low"] <= PER_UNIT_EFFECT * row["mean_magnitude"] <= row["ci_high"] < 0, row
+        assert _row(result, "late_delivery", outcome, "unit")["ci_high"] < 0
     assert _row(result, "late_delivery", "sentiment")["status"] == "no_outcomes"
 
 

@@ -37,16 +37,21 @@ Units are customer-days ``(customer, t)``; a customer is alive on day ``t`` when
   the event do not count as "later"); units without one are left out of that outcome. Per exposure,
   the effect is ``(1/N) sum_i (y_i - mean_c[s_i])`` over the N exposed units in strata with
   controls: the stratified difference of means weighted by exposed units (strata without units on
-  both sides are dropped; ``strata_dropped`` counts them). Per unit, the same summed excess is
-  divided by the exposed units' summed magnitude (``mean_magnitude`` is their mean), which assumes
-  the effect grows in proportion to the magnitude. Both are linear in the unit outcomes, so their
-  variance is a **customer-clustered sandwich**: each unit's influence (its centred excess, or a
+  both sides are dropped; ``strata_dropped`` counts them). It is linear in the unit outcomes, so
+  its variance is a **customer-clustered sandwich**: each unit's influence (its centred excess, or a
   control's share of its stratum's control mean) is summed by customer, and the squared sums are
   added (times G / (G - 1) for G customers); a stratum with one control adds the controls' pooled
   within-stratum variance. A customer's many exposures and controls, and their overlapping windows,
   are therefore not counted as independent evidence. 95% CI = effect +/- 1.96 SE; the p-value is
   the two-sided normal (Wald) p-value. ``exposed_mean`` / ``control_mean`` are the two means over
   the exposed units (the controls standardised to the exposed units' strata).
+* **Per unit** (``effect_per = 'unit'``): every event type's effect per unit of magnitude on a label the
+  day the event happens, from one panel regression of the outcome's labels on all event types'
+  magnitudes decayed by a half-life chosen per type (``half_life_days``), with the customer's own level
+  and the label source's level removed (``empathy.state.unit_effects``). Unlike the matched
+  comparison it credits each event only with its own effect when events follow one another (a fast
+  resolution after a problem), and it does not average the effect over a window. The counts and
+  ``mean_magnitude`` of these rows are those of the matched exposures.
 * **Churn.** Follow-up runs over ``(t, t + churn_horizon_days]`` with person-time **censored at
   as_of** (so exposures need only the sentiment window to be observable); the outcome is a churn
   (``end_date``) inside the follow-up, and person-time is ``min(end_date, t + churn_horizon_days,
@@ -99,6 +104,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from empathy.state.unit_effects import fit_unit_effects
+
 __all__ = ["OUTCOMES", "OUTPUT_SCHEMA", "estimate_event_effects"]
 
 SCORE_OUTCOMES: tuple[str, ...] = ("valence", "sentiment", "survey", "review")
@@ -126,6 +133,7 @@ OUTPUT_SCHEMA = pa.schema(
         ("exposed_mean", pa.float64()),
         ("control_mean", pa.float64()),
         ("mean_magnitude", pa.float64()),
+        ("half_life_days", pa.float64()),
         ("effect", pa.float64()),
         ("hazard_ratio", pa.float64()),
         ("ci_low", pa.float64()),
@@ -148,8 +156,8 @@ METHOD_SCORE = (
     "95% CI from a customer-clustered sandwich variance"
 )
 METHOD_SCORE_UNIT = (
-    "stratified excess outcome of the exposed over their magnitude (month x tenure x prior sentiment); "
-    "95% CI from a customer-clustered sandwich variance"
+    "panel regression of each label on every event type's magnitude decayed by its half-life, customer and "
+    "label-source levels removed (empathy.state.unit_effects); 95% CI from a customer-clustered sandwich variance"
 )
 METHOD_CHURN = (
     "Mantel-Haenszel rate ratio (month x tenure x prior sentiment), person-time censored at as_of "
@@ -719,6 +727,13 @@ def estimate_event_effects(
             lambda c, d: _strata(c, d, pop, series["valence"], keys, pre_days),
         )
 
+    event_magnitudes = {t: (keys(ev_code[ev_type == t], ev_day[ev_type == t]), ev_size[ev_type == t]) for t in types}
+    unit_effects = {}
+    for kind in SCORE_OUTCOMES:
+        m = oc_keep & ((oc_kind == kind) | (kind == "valence"))
+        unit_effects[kind] = fit_unit_effects(
+            keys(oc_code[m], oc_day[m]), oc_code[m], oc_kind[m], oc_value[m], event_magnitudes
+        )
     rows: list[dict[str, Any]] = []
     for event_type in types:
         e_codes, e_days, event_keys = exposures[event_type]
@@ -748,9 +763,24 @@ def estimate_event_effects(
                 if arms[0].y.size
                 else {PER_EXPOSURE: {"status": "no_outcomes"}}
             )
-            for per in (PER_EXPOSURE, PER_UNIT):
-                result = results.get(per, results[PER_EXPOSURE])
-                rows.append(_row(event_type, kind, horizon_days, effect_per=per, **counts, **arm_counts, **result))
+            rows.append(
+                _row(event_type, kind, horizon_days, PER_EXPOSURE, **counts, **arm_counts, **results[PER_EXPOSURE])
+            )
+            unit = unit_effects[kind].get(event_type)
+            result = dict(results.get(PER_UNIT, results[PER_EXPOSURE]))
+            result.update(
+                {"status": "no_outcomes", "effect": None, "ci_low": None, "ci_high": None, "p_value": None}
+                if unit is None
+                else {
+                    "status": "ok",
+                    "effect": unit.effect,
+                    "ci_low": unit.ci_low,
+                    "ci_high": unit.ci_high,
+                    "p_value": unit.p_value,
+                    "half_life_days": unit.half_life_days,
+                }
+            )
+            rows.append(_row(event_type, kind, horizon_days, PER_UNIT, **counts, **arm_counts, **result))
         rows.append(
             _churn_row(
                 event_type, exposed, pool, event_keys, keys, pop, as_of_day, churn_horizon_days,
