@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from empathy.state.unit_effects import fit_unit_effects
+from empathy.state.unit_effects import _spread_per_day, fit_unit_effects
 
 PROBLEM_EFFECT = -0.10  # per unit (e.g. per day late), half-life 7 days
 REMEDY_EFFECT = 0.20  # per event, half-life 14 days; follows half the problems two days later
@@ -67,3 +67,30 @@ def test_remedy_is_not_credited_with_the_problem(seed: int) -> None:
     both = fit_unit_effects(keys, customer, source, value, events)["remedy"]
     assert alone.effect < both.effect - 0.1
     assert both.ci_low <= REMEDY_EFFECT <= both.ci_high
+
+
+def test_a_duration_counts_one_unit_a_day_from_its_first_day() -> None:
+    keys, magnitude = _spread_per_day(np.array([100, 500]), np.array([2.5, 1.0]))
+    assert keys.tolist() == [100, 101, 102, 500]
+    assert magnitude.tolist() == [1.0, 1.0, 0.5, 1.0]
+
+
+def test_a_label_written_during_a_long_wait_sees_only_the_days_so_far() -> None:
+    """A 10-day wait hurts 0.05 a day as it goes; counted whole on its first day, the effect looks smaller."""
+    rng = np.random.default_rng(5)
+    n, n_days, stride = 600, 200, 10_000
+    level = rng.normal(0, 0.3, n)
+    start = rng.integers(10, n_days - 30, n)
+    day = np.arange(n_days)
+    value = level[:, None] + rng.normal(0, 0.1, (n, n_days))
+    for c in range(n):
+        for j in range(10):
+            later = day > start[c] + j
+            value[c, later] += -0.05 * 0.5 ** ((day[later] - start[c] - j) / 7.0)
+    cust, when = np.nonzero(rng.random((n, n_days)) < 0.2)
+    args = (cust * stride + when, cust, np.full(cust.size, "review"), value[cust, when])
+    events = {"wait": (np.arange(n) * stride + start, np.full(n, 10.0))}
+    daily = fit_unit_effects(*args, events, per_day={"wait"}, replicates=20)["wait"]
+    whole = fit_unit_effects(*args, events, replicates=20)["wait"]
+    assert daily.ci_low <= -0.05 <= daily.ci_high, daily
+    assert whole.ci_high < -0.05 or whole.ci_low > -0.05, whole

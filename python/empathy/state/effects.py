@@ -620,6 +620,7 @@ def estimate_event_effects(
     min_exposed: int = 20,
     seed: int = 0,
     clustered: bool = True,
+    per_day_types: frozenset[str] | set[str] = frozenset(),
 ) -> pa.Table:
     """Estimate each event type's effect on later sentiment, survey score and churn hazard.
 
@@ -646,6 +647,8 @@ def estimate_event_effects(
         seed: seed for the control draws; the result is deterministic for a given seed.
         clustered: cluster the score variance by customer (the default); False treats every unit as
             independent, for comparison only.
+        per_day_types: event types whose magnitude is a duration in days (days late, days open): the per-unit
+            regression counts one unit on each day the duration lasts, from the event's day.
 
     Returns:
         A pyarrow Table with ``OUTPUT_SCHEMA``: one row per (event_type, outcome, effect_per), event
@@ -677,6 +680,12 @@ def estimate_event_effects(
     oc_kind = _strings(out_t, "outcome")
     oc_day, oc_ok = _days(out_t, "outcomes", "outcome_date")
     oc_value = _floats(out_t, "value")
+    # A label's source within its outcome (NPS or CSAT, an asked-for comment or a contact text): its own level.
+    oc_source = (
+        np.where(pd.notna(src := _strings(out_t, "source")), src, oc_kind)
+        if "source" in out_t.column_names
+        else oc_kind
+    )
 
     # Day range covering every date used, with room for all the windows around it.
     margin = max(horizon_days, churn_horizon_days, pre_days, washout_days) + 2
@@ -732,7 +741,13 @@ def estimate_event_effects(
     for kind in SCORE_OUTCOMES:
         m = oc_keep & ((oc_kind == kind) | (kind == "valence"))
         unit_effects[kind] = fit_unit_effects(
-            keys(oc_code[m], oc_day[m]), oc_code[m], oc_kind[m], oc_value[m], event_magnitudes
+            keys(oc_code[m], oc_day[m]),
+            oc_code[m],
+            oc_source[m].astype(str),
+            oc_value[m],
+            event_magnitudes,
+            per_day=per_day_types,
+            seed=seed,
         )
     rows: list[dict[str, Any]] = []
     for event_type in types:

@@ -162,6 +162,7 @@ def _population(days: ir.Table) -> pa.Table:
 
 # Every label source is an outcome of the event library (and all of them together its 'valence').
 LABEL_OUTCOMES = {"text": "sentiment", "survey_nps": "survey", "survey_csat": "survey", "review": "review"}
+ANSWER_COMMENT_SOURCE = "text_answer_comment"
 
 LIBRARY_SCHEMA = pa.schema(
     [
@@ -198,9 +199,23 @@ def event_library(
         outcome_date=labels.label_date,
         outcome=labels.label_source.cases(*LABEL_OUTCOMES.items(), else_=labels.label_source),
         value=labels.valence,
+        # A text label made only of comments of survey answers or reviews was asked for; the other texts (tickets,
+        # chats, calls, posts) are written when something made the customer write. Each has its own level.
+        source=ibis.cases(
+            (
+                (labels.label_source == "text") & (labels.n_answer_comments == labels.n_answers),
+                ibis.literal(ANSWER_COMMENT_SOURCE),
+            ),
+            else_=labels.label_source,
+        ),
     )
     ev = events.select("customer_id", "event_type", event_date=events.event_date, magnitude=events.magnitude)
-    effects = estimate_event_effects(_arrow(ev), _arrow(outcomes), _population(days), as_of=as_of, seed=seed)
+    # Durations (days late, days open) count one unit a day in the per-unit regression.
+    durations = event_types.filter(event_types.magnitude_unit.startswith("days")).event_type
+    per_day = set(_arrow(durations.as_table()).column(0).to_pylist())
+    effects = estimate_event_effects(
+        _arrow(ev), _arrow(outcomes), _population(days), as_of=as_of, seed=seed, per_day_types=per_day
+    )
     counts = _arrow(
         events.group_by("event_type").aggregate(
             events_detected=events.n_events.sum().cast("int64"),
