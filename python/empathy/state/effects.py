@@ -47,8 +47,10 @@ Units are customer-days ``(customer, t)``; a customer is alive on day ``t`` when
   the exposed units (the controls standardised to the exposed units' strata).
 * **Per unit** (``effect_per = 'unit'``): every event type's effect per unit of magnitude on a label the
   day the event happens, from one panel regression of the outcome's labels on all event types'
-  magnitudes decayed by a half-life chosen per type (``half_life_days``), with the customer's own level
-  and the label source's level removed (``empathy.state.unit_effects``). Unlike the matched
+  magnitudes decayed by a half-life chosen per type (``half_life_days``), with the customer's own level in
+  each label source removed (an outcomes column ``source``, when given, names the source within the outcome;
+  else the outcome), durations in ``per_day_types`` counted one unit a day, and a 95% CI from the larger of
+  the clustered sandwich and a customer bootstrap of the whole fit (``empathy.state.unit_effects``). Unlike the matched
   comparison it credits each event only with its own effect when events follow one another (a fast
   resolution after a problem), and it does not average the effect over a window. The counts and
   ``mean_magnitude`` of these rows are those of the matched exposures.
@@ -156,8 +158,9 @@ METHOD_SCORE = (
     "95% CI from a customer-clustered sandwich variance"
 )
 METHOD_SCORE_UNIT = (
-    "panel regression of each label on every event type's magnitude decayed by its half-life, customer and "
-    "label-source levels removed (empathy.state.unit_effects); 95% CI from a customer-clustered sandwich variance"
+    "panel regression of each label on every event type's magnitude decayed by its half-life, "
+    "customer-by-label-source levels removed, durations a day at a time (empathy.state.unit_effects); 95% CI from the "
+    "larger of a customer-clustered sandwich and a customer bootstrap over the half-life choice"
 )
 METHOD_CHURN = (
     "Mantel-Haenszel rate ratio (month x tenure x prior sentiment), person-time censored at as_of "
