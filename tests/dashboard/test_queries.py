@@ -53,10 +53,12 @@ create table marts.fct_clv as select * from (values
     ('a', date '2026-07-01', 'high'), ('b', date '2026-07-01', 'high'), ('c', date '2026-07-01', 'low')
 ) as t(customer_id, score_date, value_segment);
 create table marts.dim_event_library as select * from (values
-    ('late_delivery', 'a parcel late', 'sentiment', -0.2, null, -0.3, -0.1, 0.001, 50, 500, 'negative', 'ok', 9),
-    ('late_delivery', 'a parcel late', 'churn', null, 1.8, 1.2, 2.5, 0.01, 50, 500, 'negative', 'ok', 9),
-    ('gift', 'a gift', 'survey', null, null, null, null, null, 0, 0, 'positive', 'too_few_exposed', 2)
-) as t(event_type, description, outcome, effect, hazard_ratio, ci_low, ci_high, p_value, exposed_units,
+    ('late_delivery', 'a parcel late', 'sentiment', 'exposure', -0.2, null, -0.3, -0.1, 0.001, 50, 500, 'negative',
+     'ok', 9),
+    ('late_delivery', 'a parcel late', 'sentiment', 'unit', -0.05, null, -0.1, 0.0, 0.04, 50, 500, 'negative', 'ok', 9),
+    ('late_delivery', 'a parcel late', 'churn', 'exposure', null, 1.8, 1.2, 2.5, 0.01, 50, 500, 'negative', 'ok', 9),
+    ('gift', 'a gift', 'survey', 'exposure', null, null, null, null, null, 0, 0, 'positive', 'too_few_exposed', 2)
+) as t(event_type, description, outcome, effect_per, effect, hazard_ratio, ci_low, ci_high, p_value, exposed_units,
        control_units, expected_direction, status, events_detected);
 create table marts.dim_model_versions as select 'churn-v2' as model_version, 'churn' as model_name, true as is_current;
 create table marts.fct_model_backtests as select * from (values
@@ -186,9 +188,9 @@ def test_saveable_customers_come_with_action_and_drivers(con):
     assert everyone["customer_id"].tolist() == ["a", "b", "c"]  # riskiest first
 
 
-def test_event_effects_keep_estimates_with_intervals(con):
+def test_event_effects_are_per_exposure_with_intervals(con):
     effects_ = effects.event_effects(con).set_index("outcome")
-    assert set(effects_.index) == {"sentiment", "churn"}
+    assert sorted(effects_.index) == ["churn", "sentiment"]  # one estimate each: per exposure, not per unit
     assert effects_.loc["churn", "estimate"] == 1.8  # the hazard ratio where there is no difference
     assert effects_.loc["sentiment", "ci_low"] == -0.3 and bool(effects_.loc["sentiment", "is_significant"])
     assert effects.events_without_estimate(con)["status"].tolist() == ["too_few_exposed"]

@@ -22,8 +22,9 @@ OUTCOMES = {
 
 
 def event_effects(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Estimated effects (status ok): the difference (sentiment, survey) or hazard ratio (churn) of each event
-    type, with its 95% interval, whether it is significant and the exposures behind it."""
+    """Estimated effects of one exposure (status ok; effects per unit of magnitude stay in the mart): the difference
+    (sentiment, survey) or hazard ratio (churn) of each event type, with its 95% interval, whether it is significant
+    and the exposures behind it."""
     return frame(
         con,
         f"""
@@ -31,7 +32,7 @@ def event_effects(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                coalesce(effect, hazard_ratio) as estimate, ci_low, ci_high, p_value,
                p_value < 0.05 as is_significant, exposed_units, control_units, expected_direction
         from {EVENTS}
-        where status = 'ok' and coalesce(effect, hazard_ratio) is not null
+        where status = 'ok' and effect_per = 'exposure' and coalesce(effect, hazard_ratio) is not null
         order by outcome, event_type
         """,
     )
@@ -41,7 +42,8 @@ def events_without_estimate(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Event types and outcomes with no estimate, with why (status)."""
     return frame(
         con,
-        f"select event_type, outcome, status, events_detected from {EVENTS} where status <> 'ok' order by 1, 2",
+        f"select event_type, outcome, effect_per, status, events_detected from {EVENTS}"
+        " where status <> 'ok' order by 1, 2, 3",
     )
 
 
