@@ -12,8 +12,7 @@
 UI). ``make orchestrate`` runs ``dagster dev`` on this module; paths come from the usual EMPATHY_* variables.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: Dagster reads the annotations of asset functions at run time.
 import contextlib
 import hashlib
 import json
