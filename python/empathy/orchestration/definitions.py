@@ -25,7 +25,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from rich.console import Console
 
 from empathy.config import Settings, load_settings
-from empathy.dbt import DbtFailed, run_dbt
+from empathy.dbt import DbtFailed, dbt_executable, run_dbt
 from empathy.mart_status import load_manifest
 from empathy.pipeline import (
     dbt_vars,
@@ -198,6 +198,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
             "dbt": DbtCliResource(
                 project_dir=str(settings.project_dir),
                 profiles_dir=str(settings.profiles_dir),
+                dbt_executable=dbt_executable(),  # the environment's own, as `empathy run` uses
                 global_config_flags=["--no-use-colors"],
             )
         },
