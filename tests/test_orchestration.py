@@ -69,8 +69,9 @@ def test_job_materialises_gate_models_checks_and_publish(orchestrated):
     settings, result = orchestrated
     assert result.success, [e.message for e in result.all_events if e.is_failure]
     keys = {m.asset_key.to_user_string() for m in result.get_asset_materialization_events()}
-    assert {"crm/customers", "commerce/orders", "dim_customers", "fct_next_actions", "published"} <= keys
-    assert "metricflow_time_spine" in keys
+    # dbt models are keyed <schema>/<model>, the gate's raw tables <source>/<table>
+    assert {"crm/customers", "commerce/orders", "marts/dim_customers", "marts/fct_next_actions", "published"} <= keys
+    assert "semantic/metricflow_time_spine" in keys
     checks = result.get_asset_check_evaluations()
     assert len(checks) > 100 and all(c.passed for c in checks)
 
