@@ -16,7 +16,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: help install browser demo dashboard test lint bench docs clean
+.PHONY: help install browser demo dashboard test lint bench docs orchestrate metrics clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -56,6 +56,13 @@ bench: $(STAMP) ## benchmarks; writes benchmarks/RESULTS.md
 
 docs: $(STAMP) ## dbt docs (lineage) and Great Expectations data docs
 	$(BIN)/empathy docs
+
+orchestrate: $(STAMP) ## Dagster UI on the pipeline (gate, dbt models, publish; schedule and sensor)
+	@mkdir -p .empathy/dagster
+	DAGSTER_HOME=$(abspath .empathy/dagster) $(BIN)/dagster dev -m empathy.orchestration.definitions
+
+metrics: $(STAMP) ## parse the project for MetricFlow (target/semantic_manifest.json); then `mf query` (README)
+	$(BIN)/dbt parse --profiles-dir profiles --project-dir . --target-path target
 
 clean: ## remove generated data and build outputs (keeps .venv)
 	rm -rf .empathy target logs
