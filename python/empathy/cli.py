@@ -305,6 +305,11 @@ def eval_text(
         None, "--write", help="Also write the table into this results file (section text-eval)."
     ),
     throughput_texts: int = typer.Option(20_000, help="Texts for the throughput row."),
+    landing: Path = typer.Option(
+        None,
+        "--landing",
+        help="A generated world's folder (holding _truth/) to check against its truth (default: the landing folder).",
+    ),
 ) -> None:
     """Evaluate the text model on labelled data it never trained on, beside VADER, and print the table."""
     from empathy.bench import write_section
@@ -313,7 +318,12 @@ def eval_text(
 
     try:
         model = load_model()
-        rows = evaluate(model, progress=lambda m: err.print(f"[dim]{m}[/dim]"), throughput_texts=throughput_texts)
+        rows = evaluate(
+            model,
+            progress=lambda m: err.print(f"[dim]{m}[/dim]"),
+            throughput_texts=throughput_texts,
+            landing=landing or load_settings().landing,
+        )
     except (FileNotFoundError, ModelMissing) as exc:
         _fail(exc)
     text = to_markdown(rows, model.version)
