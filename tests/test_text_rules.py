@@ -73,6 +73,16 @@ def test_sarcasm_needs_praise_in_a_failure_context():
     assert scores.tolist() == [rules.SARCASM_MARKED, rules.SARCASM_PRAISE, 0.0, 0.0, rules.SARCASM_MARKER_ONLY]
 
 
+def test_unambiguous_sarcasm_needs_no_context_and_a_repeat_purchase_is_not_sarcasm():
+    cues = rule_inputs(
+        "Thanks a lot for nothing.",
+        "Excellent blender, exactly as described. Will buy again.",
+        "Amazing, it arrived broken",
+    )
+    scores = rules.sarcasm_scores(cues, np.zeros(3), np.zeros(3))
+    assert scores.tolist() == [rules.SARCASM_MARKED, 0.0, rules.SARCASM_PRAISE]
+
+
 def test_sarcasm_reads_a_likely_complaint_or_a_negative_emoji_as_context():
     cues = rule_inputs("Wonderful service", "Wonderful service", "Wonderful service")
     scores = rules.sarcasm_scores(cues, np.array([0.0, 0.9, 0.0]), np.array([0.0, 0.0, -0.6]))

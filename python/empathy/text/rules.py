@@ -1,7 +1,8 @@
 """Post-rules on the heads' probabilities, each a transparent reading of the customer-service cues.
 
-- Sarcasm: praise words (or a sarcasm marker such as "just what I needed") in a failure context (something
-  still unresolved, dissatisfaction, a negative emoji, or a likely complaint), with no contrast word ("but")
+- Sarcasm: an unambiguous marker ("thanks for nothing", "yeah right"), or praise words or a marker such as
+  "just what I needed" in a failure context (something broken or still unresolved, dissatisfaction, a negative
+  emoji, or a likely complaint), with no contrast word ("but")
   that would make it a mixed review instead. A sarcastic text's praise is read as a complaint: its positive
   sentiment, praise intent and joy move to negative, complaint and anger in proportion to the score.
 - Negated negatives ("not unhappy", "no complaints") without any other grievance: negative sentiment moves to
@@ -16,7 +17,7 @@ import numpy as np
 from empathy.text.corpora import TOPIC_TO_REASON
 from empathy.text.cues import column
 
-SARCASM_MARKED = 0.95  # a sarcasm marker in a failure context
+SARCASM_MARKED = 0.95  # an unambiguous marker, or a sarcasm marker in a failure context
 SARCASM_PRAISE = 0.8  # praise words in a failure context
 SARCASM_MARKER_ONLY = 0.4  # a marker alone: shown, not flagged (flagged means >= 0.5)
 COMPLAINT_CONTEXT = 0.5  # P(complaint or cancellation) that makes praise words a failure context
@@ -26,9 +27,10 @@ GRIEVANCE_CUES = ("dissatisfaction", "anger", "disgust", "unresolved", "negated_
 
 def failure_context(cues: np.ndarray, p_problem: np.ndarray, emoji_sentiment: np.ndarray) -> np.ndarray:
     return (
-        column(cues, "unresolved")
+        column(cues, "still_failing")
         | column(cues, "dissatisfaction")
         | column(cues, "negated_positive")
+        | column(cues, "broken")
         | (emoji_sentiment < -0.2)
         | (p_problem >= COMPLAINT_CONTEXT)
     )
@@ -39,8 +41,11 @@ def sarcasm_scores(cues: np.ndarray, p_problem: np.ndarray, emoji_sentiment: np.
     context = failure_context(cues, p_problem, emoji_sentiment)
     marker = column(cues, "sarcasm_marker")
     praise = column(cues, "sarcastic_praise") & ~column(cues, "contrast") & ~column(cues, "repeat_purchase")
+    certain = column(cues, "sarcasm_certain")
     return np.select(
-        [marker & context, praise & context, marker], [SARCASM_MARKED, SARCASM_PRAISE, SARCASM_MARKER_ONLY], 0.0
+        [certain | (marker & context), praise & context, marker],
+        [SARCASM_MARKED, SARCASM_PRAISE, SARCASM_MARKER_ONLY],
+        0.0,
     )
 
 
