@@ -22,6 +22,7 @@ SARCASM_PRAISE = 0.8  # praise words in a failure context
 SARCASM_MARKER_ONLY = 0.4  # a marker alone: shown, not flagged (flagged means >= 0.5)
 COMPLAINT_CONTEXT = 0.5  # P(complaint or cancellation) that makes praise words a failure context
 EMOTION_CUE_BOOST = 0.5  # probability added to an emotion its feeling cue names, before renormalising
+COMPLAINT_CUES = ("dissatisfaction", "anger", "disgust", "negated_positive")
 GRIEVANCE_CUES = ("dissatisfaction", "anger", "disgust", "unresolved", "negated_positive", "demand")
 
 
@@ -81,10 +82,11 @@ def lift_negated_negatives(probs: dict[str, np.ndarray], classes: dict[str, list
 
 
 def settle_complaint_or_request(probs: dict[str, np.ndarray], classes: dict[str, list[str]], cues: np.ndarray) -> None:
-    """A grievance or a demand with no question is a complaint, not a support request or "other"; a question
-    with no grievance is a support request, not a complaint (the label definitions in data/README.md). In place."""
+    """Dissatisfaction voiced with no question is a complaint, not a support request or "other"; a question with
+    none is a support request, not a complaint (the label definitions in data/README.md). A demand ("I expect a
+    refund") or a wait alone decides neither: refunds and tracking are support requests too. In place."""
     grievance = np.zeros(len(cues), dtype=bool)
-    for name in GRIEVANCE_CUES:
+    for name in COMPLAINT_CUES:
         grievance |= column(cues, name)
     question = column(cues, "question")
     intent, names = probs["intent"], classes["intent"]
