@@ -62,7 +62,10 @@ class Head:
     def proba(self, x) -> np.ndarray:
         # float64 throughout: a float32 product's last bits depend on how BLAS splits it over threads and on
         # the array's alignment, so the same text could get a probability 3e-8 apart in two runs
-        x = x.astype(np.float64) if sps.issparse(x) else np.asarray(x, dtype=np.float64)
+        if sps.issparse(x):
+            x = x if x.dtype == np.float64 else x.astype(np.float64)
+        else:
+            x = np.asarray(x, dtype=np.float64)
         logits = np.asarray(x @ self.coef.T) + self.intercept
         logits -= logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
@@ -133,11 +136,16 @@ class TextModel:
         """Per task, class probabilities (n, classes): the English head for English texts, else multilingual;
         then the customer-service rules (`empathy.text.rules`), and "sarcasm", the rule's score (n,)."""
         out = {}
+        multilingual = np.asarray(views.multilingual, dtype=np.float64)
+        english_x = None
+        if english.any() and views.english is not None:
+            # once for all heads: a sparse astype sorts the indices again on every call
+            english_x = views.english.astype(np.float64)
+            english_x.sum_duplicates()
         for task in TASKS:
-            multi = self.heads[task, "multilingual"]
-            p = multi.proba(views.multilingual)
-            if english.any() and views.english is not None:
-                p[english] = self.heads[task, "english"].proba(views.english)  # rows of English texts only
+            p = self.heads[task, "multilingual"].proba(multilingual)
+            if english_x is not None:
+                p[english] = self.heads[task, "english"].proba(english_x)  # rows of English texts only
             out[task] = p
         out["sentiment"] = self.problem_aware(out["sentiment"], out["intent"])
         classes = {task: self.heads[task, "multilingual"].classes for task in TASKS}
