@@ -202,3 +202,11 @@ def test_truth_figures_count_hits():
     assert figures["complaint recall"] == 0.5 and figures["complaint precision"] == 0.5
     assert figures["anger recall"] == 1.0 and figures["fear recall"] == 0.0
     assert figures["sarcasm flagged, sarcastic texts"] == 1.0 and figures["sarcasm flagged, other texts"] == 0.5
+
+
+def test_eval_text_says_why_demo_truth_is_not_computed(tmp_path):
+    from empathy.text.evaluate import demo_truth_rows, to_markdown
+
+    rows = demo_truth_rows(model=None, landing=tmp_path)
+    assert len(rows) == 1 and "not computed, no _truth/texts.parquet" in rows[0].data
+    assert "not computed" in to_markdown(rows, "v")
