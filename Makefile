@@ -23,8 +23,8 @@ help: ## list the targets
 
 $(STAMP): python/pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e 'python[dev]'
+	$(BIN)/python -m pip install --quiet --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --quiet --disable-pip-version-check -c constraints.txt -e 'python[dev]'
 	@touch $(STAMP)
 
 install: $(STAMP) ## create .venv and install the package with pinned dependencies

@@ -308,6 +308,67 @@ def test_conformal_interval_covers_the_latent_state_at_its_level():
     assert few.n_pairs < 50 and not few.noise_corrected and few.half_width == few.label_half_width > 0
 
 
+def _eventful_world(n: int, seed: int, p_event: float, labels: bool = True) -> pd.DataFrame:
+    """Customer-days where an event (`e` = 1) makes the state harder to read (its unexplained part has sd 0.22,
+    else 0.15); labels are written on the day, two independent readings each, with noise of the same size."""
+    rng = np.random.default_rng(seed)
+    x, e = rng.uniform(-1, 1, n), (rng.uniform(size=n) < p_event).astype(float)
+    sd = np.where(e == 1, 0.22, 0.15)
+    state = np.clip(0.4 * x + rng.normal(0, 1, n) * sd, -1, 1)
+    if not labels:
+        return pd.DataFrame({"x": x, "e": e, "state": state})
+    day = START + pd.to_timedelta(rng.integers(0, 150, n), unit="D")
+    ids = [f"C{i:05d}" for i in range(n)]
+    return pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "customer_id": ids,
+                    "label_date": day,
+                    "x": x,
+                    "e": e,
+                    "state": state,
+                    "label_source": source,
+                    "valence": np.clip(state + rng.normal(0, 1, n) * sd, -1, 1),
+                }
+            )
+            for source in ("survey_nps", "text")
+        ],
+        ignore_index=True,
+    )
+
+
+def test_the_interval_is_for_the_days_a_state_is_shown_not_the_days_labels_come():
+    from empathy.state.model import _lgb, calibrate_interval, interval_coverage
+
+    train = _eventful_world(3000, seed=1, p_event=0.7)  # labels come on eventful days
+    shown = _eventful_world(20000, seed=2, p_event=0.2, labels=False)  # most days a state is shown are quiet
+    x, weight = train[["x", "e"]], np.ones(len(train))
+    valence = np.clip(_lgb("regressor", 7, 1).fit(x, train["valence"]).predict(shown[["x", "e"]]), -1, 1)
+    on_labels = calibrate_interval(train, x, weight, threads=1)
+    on_shown = calibrate_interval(
+        train, x, weight, x_population=shown[["x", "e"]].head(5000), population_weight=np.ones(5000), threads=1
+    )
+    assert interval_coverage(*on_labels.bounds(valence), shown["state"]) > 0.85  # too wide for the shown days
+    assert abs(interval_coverage(*on_shown.bounds(valence), shown["state"]) - 0.8) <= 0.03
+    assert on_shown.label_half_width == on_labels.label_half_width  # a new label still comes on a label day
+
+
+def test_days_each_state_stands_for_and_the_shown_days_sample():
+    from empathy.state.model import days_each_state_stands_for, shown_days_sample
+
+    frame = pd.DataFrame(
+        {
+            "customer_id": ["B", "A", "A", "A"],
+            "state_date": pd.to_datetime(["2026-01-05", "2026-01-09", "2026-01-01", "2026-01-03"]),
+            "f": [1.0, 2.0, 3.0, 4.0],
+        }
+    )
+    assert days_each_state_stands_for(frame, "2026-01-11").tolist() == [6, 2, 2, 6]
+    x, days = shown_days_sample(frame, ["f"], "2026-01-03", "2026-01-09")
+    assert x["f"].tolist() == [4.0, 1.0] and days.tolist() == [6, 4]  # rows of the window, to its end
+
+
 def test_a_comment_written_with_its_score_is_not_an_independent_reading():
     from empathy.state.model import error_share
 

@@ -38,7 +38,7 @@ class FakeModel:
         self.version = version
         self.calls: list[list[str]] = []
 
-    def score(self, texts):
+    def score(self, texts, prior=None):
         texts = [normalise_text(t) for t in texts]
         self.calls.append(texts)
         n = len(texts)
@@ -53,7 +53,9 @@ class FakeModel:
             "text_hash": [text_hash(t) for t in texts],
             "model_version": [self.version] * n,
             "language": ["es" if any(w in t for w in ("tarde", "gracias", "pedido")) else "en" for t in lower],
-            "language_confidence": np.full(n, 0.9),
+            "detected_language": ["es" if any(w in t for w in ("tarde", "gracias", "pedido")) else "en" for t in lower],
+            "language_confidence": np.full(n, 0.99),
+            "language_source": ["detected"] * n,
             "sentiment_score": score,
             "sentiment_label": np.where(negative, "negative", np.where(positive, "positive", "neutral")),
             "sentiment_intensity": np.abs(score),

@@ -207,6 +207,6 @@ def test_truth_figures_count_hits():
 def test_eval_text_says_why_demo_truth_is_not_computed(tmp_path):
     from empathy.text.evaluate import demo_truth_rows, to_markdown
 
-    rows = demo_truth_rows(model=None, landing=tmp_path)
-    assert len(rows) == 1 and "not computed, no _truth/texts.parquet" in rows[0].data
-    assert "not computed" in to_markdown(rows, "v")
+    rows = demo_truth_rows(model=None, truth_dir=tmp_path / "_truth")
+    assert len(rows) == 1 and rows[0].model is None and "no texts.parquet" in rows[0].note
+    assert "| not computed |" in to_markdown(rows, "v")

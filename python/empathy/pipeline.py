@@ -295,7 +295,7 @@ def print_summary(settings: Settings, summary: RunSummary, console: Console) -> 
         console.print(
             f"[green]published[/green] {len(p.tables)} tables ({sum(p.tables.values()):,} rows) to {p.path}\n"
             f'  query it: empathy query "select * from marts.dim_customers limit 5"\n'
-            f"  or any DuckDB client, read-only: duckdb -readonly {p.path}\n"
+            f"  or from Python, read-only: duckdb.connect('{p.path}', read_only=True)\n"
             f"  customer keys -> ids for the contact centre only (restricted): {settings.restricted}"
         )
     timing = ", ".join(f"{k} {v:.1f}s" for k, v in summary.seconds.items())

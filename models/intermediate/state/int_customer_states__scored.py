@@ -35,5 +35,6 @@ def model(dbt, session):
             "level": float(dbt.config.get("state_interval_level", 0.8)),
             "calibration_share": float(dbt.config.get("state_interval_calibration_share", 0.2)),
             "min_pairs": int(dbt.config.get("state_interval_min_pairs", 50)),
+            "shift_clip_quantile": float(dbt.config.get("state_interval_shift_clip_quantile", 0.9)),
         },
     )

@@ -597,15 +597,77 @@ def label_day_matrix(
     return x_day.set_index(pairs.index)
 
 
+def days_each_state_stands_for(frame: pd.DataFrame, end: Any) -> np.ndarray:
+    """For each customer-day row, the number of calendar days it is the customer's latest state: until the
+    customer's next row, or to `end` (the as-of date) for the last one (at least 1)."""
+    order = frame.sort_values(["customer_id", "state_date"], kind="stable")
+    nxt = order.groupby("customer_id", sort=False)["state_date"].shift(-1).fillna(pd.Timestamp(end))
+    days = (nxt - order["state_date"]).dt.days.clip(lower=1).to_numpy(float)
+    return pd.Series(days, index=order.index).reindex(frame.index).to_numpy(float)
+
+
+def shown_days_sample(
+    frame: pd.DataFrame, features: list[str], start: Any, end: Any, *, n: int = 50_000, seed: int = 7
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The customer-days whose state is shown between `start` and `end` (a seeded sample of at most `n` rows),
+    as a feature matrix, with the days each stands for (days_each_state_stands_for) as weights."""
+    before = frame[frame["state_date"] < pd.Timestamp(end)].sort_values(["customer_id", "state_date"], kind="stable")
+    days = days_each_state_stands_for(before, end)
+    keep = (before["state_date"] >= pd.Timestamp(start)).to_numpy()
+    rows, days = before[keep], days[keep]
+    if len(rows) > n:
+        pick = np.sort(np.random.default_rng(seed).choice(len(rows), n, replace=False))
+        rows, days = rows.iloc[pick], days[pick]
+    return _matrix(rows, features), days
+
+
+def shift_weights(
+    x_labels: pd.DataFrame,
+    x_population: pd.DataFrame,
+    population_weight: np.ndarray,
+    *,
+    clip_quantile: float = 0.9,
+    seed: int = 7,
+    threads: int = 2,
+) -> np.ndarray:
+    """Weights that make the label days stand for the days the state is shown on (weighted conformal under
+    covariate shift): the odds that a row is a shown day rather than a label day, from a deliberately plain
+    classifier, cut at their `clip_quantile` and scaled to mean 1.
+
+    A label is written on a day something happened (a delivery, a contact), when the state has just moved and
+    is hardest to read; most days a state is shown on are quiet. The error measured on label days alone is that
+    of the hard days (on the demo, 0.085 in variance against 0.072 on all customer-weeks).
+    """
+    n_lab, n_pop = len(x_labels), len(x_population)
+    if n_lab < MIN_LABELS or n_pop < MIN_LABELS:
+        return np.ones(n_lab)
+    pop_w = np.asarray(population_weight, float)
+    both = pd.concat([x_labels, x_population], ignore_index=True)
+    if "lifecycle_stage" in both:
+        both["lifecycle_stage"] = pd.Categorical(both["lifecycle_stage"], categories=LIFECYCLE_STAGES)
+    target = np.r_[np.ones(n_lab), np.zeros(n_pop)]
+    sample_w = np.r_[np.ones(n_lab), pop_w * n_lab / pop_w.sum()]  # two classes of equal weight: odds = density ratio
+    clf = _fit(
+        _lgb("classifier", seed, threads, n_estimators=100, num_leaves=7, min_child_samples=200), both, target, sample_w
+    )
+    p = np.clip(clf.predict_proba(x_labels)[:, 1], 1e-3, 1 - 1e-3)
+    odds = (1 - p) / p
+    odds = np.minimum(odds, np.quantile(odds, clip_quantile))
+    return odds / odds.mean()
+
+
 def calibrate_interval(
     pairs: pd.DataFrame,
     x: pd.DataFrame,
     weight: np.ndarray,
     *,
     x_day: pd.DataFrame | None = None,
+    x_population: pd.DataFrame | None = None,
+    population_weight: np.ndarray | None = None,
     level: float = 0.8,
     calibration_share: float = 0.2,
     min_pairs: int = 50,
+    shift_clip_quantile: float = 0.9,
     seed: int = 7,
     threads: int = 2,
 ) -> Interval:
@@ -634,13 +696,24 @@ def calibrate_interval(
     residual, cal_sources = y[later] - np.clip(model.predict(x_day[later]), -1, 1), sources[later]
     offsets = {str(s): float(residual[cal_sources == s].mean()) for s in np.unique(cal_sources)}
     centred = _source_centred(residual, cal_sources)
-    residual_var = float(np.mean(centred**2))
+    residual_var = float(np.mean(centred**2))  # on label days: a new label's interval
+    shown_var = residual_var  # on the days the state is shown
+    if x_population is not None:
+        shift = shift_weights(
+            x_day[later],
+            x_population,
+            np.ones(len(x_population)) if population_weight is None else population_weight,
+            clip_quantile=shift_clip_quantile,
+            seed=seed,
+            threads=threads,
+        )
+        shown_var = float(np.sum(shift * centred**2) / np.sum(shift))
     share, n_pairs = error_share(pairs, _cross_fitted_residuals(pairs, x, x_day, y, weight, seed, threads), offsets)
     # Too few pairs to measure the noise: the error cannot be told apart from the noise, and the interval is
     # that of a new label (wider than needed, never narrower).
     corrected = n_pairs >= min_pairs
-    error_var = residual_var * share if corrected else residual_var
-    noise_var = residual_var - error_var
+    error_var = shown_var * share if corrected else shown_var
+    noise_var = residual_var * (1 - share) if corrected else 0.0
     z = float(norm.ppf(0.5 + level / 2))
     return Interval(
         level=level,
@@ -715,7 +788,23 @@ def fit_state_models(
     y = pairs["valence"].to_numpy(dtype=float)
     valence = _fit(_lgb("regressor", seed, threads), x, y, weight)
     x_day = label_day_matrix(frame, lab, pairs, features)
-    interval = calibrate_interval(pairs, x, weight, x_day=x_day, seed=seed, threads=threads, **(interval_options or {}))
+    options = dict(interval_options or {})
+    calibration_start = pairs["label_date"].quantile(1 - options.get("calibration_share", 0.2))
+    shown_end = (
+        pd.Timestamp(label_cutoff) if label_cutoff is not None else frame["state_date"].max() + pd.Timedelta(days=1)
+    )
+    x_shown, shown_days = shown_days_sample(frame, features, calibration_start, shown_end, seed=seed)
+    interval = calibrate_interval(
+        pairs,
+        x,
+        weight,
+        x_day=x_day,
+        x_population=x_shown,
+        population_weight=shown_days,
+        seed=seed,
+        threads=threads,
+        **options,
+    )
 
     texts = pairs[(pairs["label_source"] == "text") & pairs["arousal"].notna()]
     _say(progress, f"arousal and emotion on {len(texts):,} text days")

@@ -9,6 +9,7 @@
 | banking77                         | ../shared/data/banking77           | support requests (train), held out (test) |
 | seed set (project)                | empathy/text/data/seed_train.tsv   | intents and topics the public data lacks  |
 | evaluation set (project)          | empathy/text/data/eval_multilingual.tsv | evaluation only: en, es, pt          |
+| Women's clothing reviews          | ../shared/data/womens_clothing_reviews | evaluation only: the company model's out-of-time AUC |
 
 GoEmotions' dev split is never trained on; its test split is not in the repo at all.
 """
@@ -303,3 +304,30 @@ def banking77(split: str) -> list[CustomerRow]:
             )
             for r in csv.DictReader(handle)
         ]
+
+
+WOMENS_CLOTHING = Path("womens_clothing_reviews") / "womens_clothing_ecommerce_reviews.csv"
+
+
+def womens_clothing_reviews() -> Labelled:
+    """The reviews with a text, in file order, labelled by their stars (1-2 negative, 3 neutral, 4-5 positive)."""
+    from empathy.text.domain import rating_to_label
+
+    path = shared_data_dir() / WOMENS_CLOTHING
+    if not path.exists():
+        raise FileNotFoundError(f"rated reviews not found at {path}: set EMPATHY_SHARED_DATA to the folder holding it")
+    texts, labels = [], []
+    with open(path, encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            text, label = (row.get("Review Text") or "").strip(), rating_to_label("review", _number(row.get("Rating")))
+            if text and label:
+                texts.append(text)
+                labels.append(label)
+    return Labelled(texts, labels, "womens_clothing_reviews")
+
+
+def _number(value: str | None) -> float | None:
+    try:
+        return float(value) if value not in (None, "") else None
+    except ValueError:
+        return None

@@ -27,13 +27,13 @@ import scipy.sparse as sps
 from empathy.text import rules
 from empathy.text.embedding import StaticEmbedder
 from empathy.text.features import NgramVocab, Views, build_views
+from empathy.text.language import LANGUAGES, LanguagePrior, resolve_languages
 from empathy.text.normalize import normalise_text
 from empathy.text.schema import EMOTIONS, SIGNAL_SCHEMA
 
 ARTIFACTS = Path(__file__).with_name("artifacts")
 ARTIFACT_FILES = ("manifest.json", "projection.npz", "ngrams.npz", "heads.npz")
 TASKS = ("sentiment", "emotion", "intent", "topic")
-LANGUAGES = ("en", "es", "pt", "fr", "de", "it")
 CHUNK = 4096
 
 
@@ -180,22 +180,32 @@ class TextModel:
             chosen[english] = self.heads[task, "english"].decide(p[english])
         return chosen
 
-    def score(self, texts: Sequence[str | None]) -> pa.Table:
-        """One `SIGNAL_SCHEMA` row per input text, in input order (None/empty text gives 'und' and neutral)."""
+    def score(self, texts: Sequence[str | None], prior: LanguagePrior | None = None) -> pa.Table:
+        """One `SIGNAL_SCHEMA` row per input text, in input order (None/empty text gives 'und' and neutral).
+
+        Without `prior` each text has the detector's language; with it, short texts lean on the writer's declared
+        language and the company's mix (`empathy.text.language`). The language chooses the heads."""
         texts = [normalise_text(t) for t in texts]
-        parts = [self._score_chunk(texts[i : i + CHUNK]) for i in range(0, len(texts), CHUNK)]
+        parts = []
+        for i in range(0, len(texts), CHUNK):
+            part = prior
+            if prior is not None and prior.declared is not None:
+                part = LanguagePrior(prior.declared[i : i + CHUNK], prior.mix, prior.switch_confidence)
+            parts.append(self._score_chunk(texts[i : i + CHUNK], part))
         if not parts:
             return SIGNAL_SCHEMA.empty_table()
         return pa.concat_tables(parts)
 
-    def _score_chunk(self, texts: list[str]) -> pa.Table:
-        languages, confidences = detect_languages(texts)
+    def _score_chunk(self, texts: list[str], prior: LanguagePrior | None) -> pa.Table:
+        detected, confidences = detect_languages(texts)
+        languages, sources = resolve_languages(detected, confidences, prior)
         english = np.array([lang == "en" for lang in languages], dtype=bool)
         views = build_views(texts, self.embedder, self.ngrams if english.any() else None, english_rows=english)
         probs = self.probabilities(views, english)
-        return self._table(texts, languages, confidences, views, probs, english)
+        language = {"language": languages, "detected_language": detected, "language_source": sources}
+        return self._table(texts, language, confidences, views, probs, english)
 
-    def _table(self, texts, languages, confidences, views: Views, probs, english) -> pa.Table:
+    def _table(self, texts, language: dict[str, list[str]], confidences, views: Views, probs, english) -> pa.Table:
         sent_classes = self.heads["sentiment", "multilingual"].classes
         p_sent = probs["sentiment"]
         p_neg, p_pos = (p_sent[:, sent_classes.index(c)] for c in ("negative", "positive"))
@@ -216,7 +226,7 @@ class TextModel:
         columns = {
             "text_hash": [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts],  # texts are normalised already
             "model_version": [self.version] * len(texts),
-            "language": languages,
+            **language,
             "language_confidence": confidences,
             "sentiment_score": np.where(empty, 0.0, score),
             "sentiment_label": np.where(empty, "neutral", sentiment_label) if len(texts) else [],

@@ -30,8 +30,20 @@ SIGNAL_COLUMNS: list[tuple[str, pa.DataType, str]] = [
         "sha256 of the normalised text (whitespace collapsed); with model_version, the cache key.",
     ),
     ("model_version", pa.string(), "Version of the text model that produced the row (hash of its artifacts)."),
-    ("language", pa.string(), "ISO 639-1 code of the detected language; 'und' when undetermined."),
-    ("language_confidence", pa.float64(), "Confidence of the language detection, 0-1."),
+    (
+        "language",
+        pa.string(),
+        "ISO 639-1 code of the text's language; 'und' when undetermined. The detector's, or for a short text the "
+        "writer's declared language or the company's main one (see language_source).",
+    ),
+    ("detected_language", pa.string(), "ISO 639-1 code the language detector chose; 'und' when undetermined."),
+    ("language_confidence", pa.float64(), "The detector's confidence in detected_language, 0-1."),
+    (
+        "language_source",
+        pa.string(),
+        "What decided language: detected (the detector), customer (the writer's declared language) or "
+        "company_mix (the company's main language).",
+    ),
     ("sentiment_score", pa.float64(), "Sentiment, -1 (negative) to 1 (positive): P(positive) - P(negative)."),
     ("sentiment_label", pa.string(), "negative, neutral or positive."),
     ("sentiment_intensity", pa.float64(), "How strongly felt, 0-1, whatever the direction."),
