@@ -16,7 +16,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: help install demo test lint bench docs clean
+.PHONY: help install browser demo dashboard test lint bench docs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -29,9 +29,16 @@ $(STAMP): python/pyproject.toml constraints.txt
 
 install: $(STAMP) ## create .venv and install the package with pinned dependencies
 
+browser: ## headless Chromium and its driver for the dashboard's browser test (Debian packages; needs root)
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
+
 demo: $(STAMP) ## generate the demo world, run the gate, dbt build and publish
 	$(BIN)/empathy generate --customers $(CUSTOMERS) --days $(DAYS) --seed $(SEED) --sector $(SECTOR)
 	$(BIN)/empathy run
+
+dashboard: $(STAMP) ## serve the dashboard on http://127.0.0.1:8501 (reads the published database only)
+	$(BIN)/empathy dashboard
 
 lint: $(STAMP) ## ruff and sqlfluff
 	$(BIN)/ruff check python tests

@@ -490,6 +490,24 @@ def docs() -> None:
         err.print(f"data-quality docs not built: {exc} (run `empathy run` first)")
 
 
+@app.command()
+def dashboard(
+    port: int = typer.Option(8501, help="Port to serve on (localhost)."),
+    address: str = typer.Option("127.0.0.1", help="Address to listen on."),
+) -> None:
+    """Serve the dashboard (Streamlit) over the published database, read-only: never the working one."""
+    import subprocess
+
+    from empathy.dashboard.serve import streamlit_command
+
+    settings = load_settings()
+    if not settings.published.exists():
+        _fail(FileNotFoundError(f"nothing published yet at {settings.published}; run `empathy run` first"))
+    console.print(f"dashboard on http://{address}:{port} reading {settings.published} (Ctrl+C stops it)")
+    with contextlib.suppress(KeyboardInterrupt):
+        raise typer.Exit(subprocess.call(streamlit_command(port, address), env=settings.env()))
+
+
 def _registered_extras(settings):
     """The extra columns of audit.extra_columns in the working database, by table; {} when there is none."""
     import duckdb
