@@ -63,6 +63,7 @@ class FakeModel:
             "dominant_emotion": np.array(EMOTIONS)[emotions.argmax(axis=1)] if n else [],
             "intent": np.where(negative, "complaint", "other") if n else [],
             "intent_confidence": np.full(n, 0.8),
+            "complaint_reason": np.where(negative, "delivery", None) if n else [],
             "topic": ["delivery" if "order" in t else "other" for t in lower],
             "topic_confidence": np.full(n, 0.7),
             "emoji_count": np.zeros(n, dtype=np.int32),
@@ -408,9 +409,15 @@ def test_sql_coverage_test_lists_the_same_types():
 def test_doc_blocks_follow_the_signal_schema():
     text = (PROJECT_DIR / "models" / "marts" / "text" / "_text__docs.md").read_text()
     blocks = dict(re.findall(r"{% docs (\w+) %}\n(.*?)\n{% enddocs %}", text, re.S))
-    from empathy.text.schema import INTENTS, SENTIMENT_LABELS, TOPICS
+    from empathy.text.schema import COMPLAINT_REASONS, INTENTS, SENTIMENT_LABELS, TOPICS
 
-    enums = {"sentiment_label": SENTIMENT_LABELS, "dominant_emotion": EMOTIONS, "intent": INTENTS, "topic": TOPICS}
+    enums = {
+        "sentiment_label": SENTIMENT_LABELS,
+        "dominant_emotion": EMOTIONS,
+        "intent": INTENTS,
+        "complaint_reason": COMPLAINT_REASONS,
+        "topic": TOPICS,
+    }
     for name, _, description in SIGNAL_COLUMNS:
         block = blocks[f"text_signal_{name}"]
         if name in enums:

@@ -6,6 +6,10 @@
 - The project's multilingual evaluation set (en/es/pt customer-service messages): per language,
   sentiment macro-F1, emotion macro-F1, intent and topic accuracy; sentiment on the rows with a
   negation, against VADER (and LeIA, VADER's Portuguese adaptation, for pt).
+- Real customer text held out from training: complaint recall and precision (CFPB complaints and 1-2 star
+  reviews against banking queries and 5-star reviews), 3-class sentiment macro-F1 on the same rows.
+- A generated demo world's truth (`<landing>/_truth/texts.parquet`), when given: complaint recall and
+  precision, recall of each negative emotion, dominant-emotion macro-F1, sarcasm flag rates.
 - Women's clothing reviews (1-5 stars): the company model (`empathy.text.domain`) fitted on the older 75% of the
   reviews (file order stands for time: the set has no dates), its polarity AUC on the newest 25% against a char
   n-gram TF-IDF logistic regression fitted on the same rows, and the generic model's.
@@ -28,6 +32,7 @@ from empathy.text import corpora
 from empathy.text.model import TextModel, load_model
 from empathy.text.schema import EMOTIONS, SENTIMENT_LABELS
 from empathy.text.scoring import score_texts
+from empathy.text.truth_eval import recall_precision, truth_figures, truth_texts
 
 VADER_THRESHOLD = 0.05  # VADER's documented cut between neutral and polar
 
@@ -111,6 +116,43 @@ def _womens_reviews() -> tuple[corpora.Labelled | None, str]:
 def _ci(p: float, n: int) -> float:
     """Half-width of the 95% normal interval for a proportion."""
     return 1.96 * (p * (1 - p) / max(n, 1)) ** 0.5
+
+
+def customer_holdout_rows(model: TextModel) -> list[Row]:
+    """Complaint detection and sentiment on held-out real customer text (never trained on)."""
+    held = corpora.cfpb("holdout") + corpora.clothing_reviews("holdout") + corpora.banking77("holdout")
+    scored = score_texts([r.text for r in held], model=model)
+    truth = np.array([r.intent == "complaint" for r in held])
+    said = np.array([i == "complaint" for i in scored["intent"].to_pylist()])
+    recall, precision = recall_precision(truth, said)
+    name = "real customer text held out (CFPB, reviews, banking77 test)"
+    sentiment = [{"complaint": "negative", "praise": "positive"}.get(r.intent, "neutral") for r in held]
+    return [
+        Row(name, "complaint recall", int(truth.sum()), recall),
+        Row(name, "complaint precision", int(said.sum()), precision),
+        Row(
+            name,
+            "sentiment 3-class macro-F1",
+            len(held),
+            macro_f1(sentiment, scored["sentiment_label"].to_pylist(), SENTIMENT_LABELS),
+            macro_f1(sentiment, vader_labels([r.text for r in held]), SENTIMENT_LABELS),
+        ),
+    ]
+
+
+def demo_truth_rows(model: TextModel, truth_dir: Path | None) -> list[Row]:
+    """The demo world's truth figures (texts read back from the landing folder beside `_truth/`), or one row
+    saying why they are not computed."""
+    name = "demo world truth"
+    if truth_dir is None or not (Path(truth_dir) / "texts.parquet").exists():
+        why = f"not computed: no texts.parquet in {truth_dir or 'the landing folder'}/ (only a generated world has one)"
+        return [Row(name, "complaint, emotion and sarcasm figures", 0, None, note=why)]
+    landing = Path(truth_dir).parent
+    frame = truth_texts(landing, landing / "_truth")
+    scored = score_texts(frame["text"].tolist(), model=model).to_pandas()
+    figures = truth_figures(frame, scored)
+    n = int(figures.pop("texts"))
+    return [Row(f"{name} ({n:,} texts, en/es/pt)", metric, n, value) for metric, value in figures.items()]
 
 
 def evaluate(
@@ -247,6 +289,10 @@ def evaluate(
 
     say("company model on rated reviews")
     rows.append(company_model_row(model, *_womens_reviews()))
+    say("real customer text held out")
+    rows += customer_holdout_rows(model)
+    say("demo world truth")
+    rows += demo_truth_rows(model, truth_dir)
 
     say("throughput")
     pool = ekman.texts + [r["text"] for r in evals]

@@ -1,7 +1,7 @@
 """Feature extraction shared by training and scoring (one code path, so they cannot drift).
 
 Two views of a text:
-- `multilingual`: the static USE-distilled embedding plus the surface signals. It means the same thing
+- `multilingual`: the static USE-distilled embedding plus the surface signals and the customer-service cues. It means the same thing
   in every language the teacher knows, so heads trained on English labels transfer to Spanish and
   Portuguese.
 - `english`: the multilingual view plus TF-IDF word (1-2) and char_wb (2-5) n-grams over the training
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sps
 
+from empathy.text.cues import cue_matrix, feature_columns
 from empathy.text.embedding import StaticEmbedder
 from empathy.text.signals import surface
 
@@ -165,6 +166,7 @@ class Views:
     emoji_count: list[int]
     emoji_sentiment: list[float | None]
     has_negation: list[bool]
+    cues: np.ndarray  # (n, cues) 0/1, `empathy.text.cues.cue_names()` order
 
 
 def build_views(
@@ -173,11 +175,14 @@ def build_views(
     """Both views; the English one (when `ngrams` is given) only for `english_rows` (a boolean mask; all rows
     when None), in their order: n-grams are the costly part and mean nothing for other languages."""
     dense, emoji_count, emoji_sentiment, negation = surface(texts)
-    multilingual = np.hstack([embedder.embed(texts) * STATIC_SCALE, dense]).astype(np.float32)
+    cues = cue_matrix(texts)
+    multilingual = np.hstack([embedder.embed(texts) * STATIC_SCALE, dense, cues[:, feature_columns()]]).astype(
+        np.float32
+    )
     english = None
     if ngrams is not None:
         rows = np.arange(len(texts)) if english_rows is None else np.flatnonzero(english_rows)
         english = sps.hstack(
             [ngrams.transform([texts[i] for i in rows]), sps.csr_matrix(multilingual[rows])], format="csr"
         )
-    return Views(multilingual, english, emoji_count, emoji_sentiment, negation)
+    return Views(multilingual, english, emoji_count, emoji_sentiment, negation, cues)

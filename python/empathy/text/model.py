@@ -24,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 import scipy.sparse as sps
 
+from empathy.text import rules
 from empathy.text.embedding import StaticEmbedder
 from empathy.text.features import NgramVocab, Views, build_views
 from empathy.text.language import LANGUAGES, LanguagePrior, resolve_languages
@@ -61,7 +62,10 @@ class Head:
     def proba(self, x) -> np.ndarray:
         # float64 throughout: a float32 product's last bits depend on how BLAS splits it over threads and on
         # the array's alignment, so the same text could get a probability 3e-8 apart in two runs
-        x = x.astype(np.float64) if sps.issparse(x) else np.asarray(x, dtype=np.float64)
+        if sps.issparse(x):
+            x = x if x.dtype == np.float64 else x.astype(np.float64)
+        else:
+            x = np.asarray(x, dtype=np.float64)
         logits = np.asarray(x @ self.coef.T) + self.intercept
         logits -= logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
@@ -129,23 +133,40 @@ class TextModel:
 
     # -- scoring -------------------------------------------------------------------------------------------
     def probabilities(self, views: Views, english: np.ndarray) -> dict[str, np.ndarray]:
-        """Per task, class probabilities (n, classes): the English head for English texts, else multilingual."""
+        """Per task, class probabilities (n, classes): the English head for English texts, else multilingual;
+        then the customer-service rules (`empathy.text.rules`), and "sarcasm", the rule's score (n,)."""
         out = {}
+        multilingual = np.asarray(views.multilingual, dtype=np.float64)
+        english_x = None
+        if english.any() and views.english is not None:
+            # once for all heads: a sparse astype sorts the indices again on every call
+            english_x = views.english.astype(np.float64)
+            english_x.sum_duplicates()
         for task in TASKS:
-            multi = self.heads[task, "multilingual"]
-            p = multi.proba(views.multilingual)
-            if english.any() and views.english is not None:
-                p[english] = self.heads[task, "english"].proba(views.english)  # rows of English texts only
+            p = self.heads[task, "multilingual"].proba(multilingual)
+            if english_x is not None:
+                p[english] = self.heads[task, "english"].proba(english_x)  # rows of English texts only
             out[task] = p
         out["sentiment"] = self.problem_aware(out["sentiment"], out["intent"])
+        classes = {task: self.heads[task, "multilingual"].classes for task in TASKS}
+        emoji = np.array([s if s is not None else 0.0 for s in views.emoji_sentiment], dtype=np.float64)
+        out["sarcasm"] = rules.sarcasm_scores(views.cues, self.p_problem(out["intent"]), emoji)
+        rules.flip_sarcasm(out, classes, out["sarcasm"])
+        rules.lift_negated_negatives(out, classes, views.cues)
+        rules.settle_complaint_or_request(out, classes, views.cues)
+        rules.lift_cued_emotions(out, classes, views.cues)
         return out
+
+    def p_problem(self, p_intent: np.ndarray) -> np.ndarray:
+        """P(complaint or cancellation) per text."""
+        intent = self.heads["intent", "multilingual"].classes
+        return p_intent[:, intent.index("complaint")] + p_intent[:, intent.index("cancellation_intent")]
 
     def problem_aware(self, p_sent: np.ndarray, p_intent: np.ndarray) -> np.ndarray:
         """Move neutral mass to negative by P(complaint or cancellation): "order 4411 still not here" is
         negative to a customer-service team even without an emotion word."""
         sent = self.heads["sentiment", "multilingual"].classes
-        intent = self.heads["intent", "multilingual"].classes
-        problem = p_intent[:, intent.index("complaint")] + p_intent[:, intent.index("cancellation_intent")]
+        problem = self.p_problem(p_intent)
         neg, neu = sent.index("negative"), sent.index("neutral")
         out = p_sent.copy()
         moved = out[:, neu] * np.clip(problem, 0.0, 1.0)
@@ -200,10 +221,8 @@ class TextModel:
         empty = np.array([not t for t in texts], dtype=bool)
         score = p_pos - p_neg
         intensity = np.clip(0.5 * (np.abs(score) + (1.0 - p_emo[:, EMOTIONS.index("neutral")])), 0.0, 1.0)
-        emoji_pos = np.array([max(s or 0.0, 0.0) for s in views.emoji_sentiment], dtype=np.float32)
-        lexical_positive = np.maximum(p_emo[:, EMOTIONS.index("joy")], emoji_pos)
-        p_complaint = probs["intent"][:, intent_classes.index("complaint")]
-        sarcasm = np.clip(lexical_positive * np.maximum(p_complaint, p_neg) * 2.0, 0.0, 1.0) * (1 - p_pos * p_pos)
+        intents = np.array(intent_classes)[intent_idx] if len(texts) else np.array([], dtype=str)
+        topics = np.array(topic_classes)[topic_idx] if len(texts) else np.array([], dtype=str)
         columns = {
             "text_hash": [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts],  # texts are normalised already
             "model_version": [self.version] * len(texts),
@@ -214,14 +233,15 @@ class TextModel:
             "sentiment_intensity": np.where(empty, 0.0, intensity),
             **{f"emotion_{e}": p_emo[:, i] for i, e in enumerate(EMOTIONS)},
             "dominant_emotion": np.where(empty, "neutral", dominant) if len(texts) else [],
-            "intent": np.array(intent_classes)[intent_idx] if len(texts) else [],
+            "intent": intents,
             "intent_confidence": probs["intent"][rows, intent_idx],
-            "topic": np.array(topic_classes)[topic_idx] if len(texts) else [],
+            "complaint_reason": rules.complaint_reasons(intents, topics),
+            "topic": topics,
             "topic_confidence": probs["topic"][rows, topic_idx],
             "emoji_count": views.emoji_count,
             "emoji_sentiment": views.emoji_sentiment,
             "has_negation": views.has_negation,
-            "sarcasm_score": sarcasm,
+            "sarcasm_score": np.where(empty, 0.0, probs["sarcasm"]),
         }
         return pa.table(
             {

@@ -19,6 +19,7 @@ INTENTS = (
     "praise",
     "other",
 )
+COMPLAINT_REASONS = ("delivery", "quality", "billing", "staff", "technical", "other")
 TOPICS = ("delivery", "product_quality", "price_billing", "service_staff", "account_technical", "other")
 
 # (name, arrow type, description)
@@ -54,6 +55,12 @@ SIGNAL_COLUMNS: list[tuple[str, pa.DataType, str]] = [
         "complaint, support_request, cancellation_intent, purchase_intent, feature_request, praise or other.",
     ),
     ("intent_confidence", pa.float64(), "Probability of the chosen intent, 0-1."),
+    (
+        "complaint_reason",
+        pa.string(),
+        "What a complaint is about: delivery, quality, billing, staff, technical or other; null unless intent "
+        "is complaint.",
+    ),
     ("topic", pa.string(), "delivery, product_quality, price_billing, service_staff, account_technical or other."),
     ("topic_confidence", pa.float64(), "Probability of the chosen topic, 0-1."),
     ("emoji_count", pa.int32(), "Number of emojis and emoticons."),
@@ -62,7 +69,8 @@ SIGNAL_COLUMNS: list[tuple[str, pa.DataType, str]] = [
     (
         "sarcasm_score",
         pa.float64(),
-        "Probability that the text is sarcastic (positive words, negative situation), 0-1.",
+        "Sarcasm, 0-1 (0.5 and above: sarcastic): praise words or a sarcasm marker in a complaint context "
+        "(0.8; 0.95 with a marker such as 'just what I needed'); 0.4 for a marker alone.",
     ),
 ]
 
