@@ -1,5 +1,7 @@
 -- fct_text_signals reads one model version, and its generic signals are the
--- scoring cache's for that version (nothing lost or altered in the join).
+-- scoring cache's for that version (nothing lost or altered in the join),
+-- except the texts a language prior moved into or out of English (scored
+-- again with their language's heads). The detected language is the cache's.
 with
 
 text_signals as (
@@ -34,12 +36,21 @@ mismatched as (
             and text_signals.model_version = cache.model_version
     where
         cache.text_hash is null
-        or text_signals.generic_sentiment_score != cache.sentiment_score
-        or text_signals.generic_sentiment_label != cache.sentiment_label
-        or text_signals.dominant_emotion != cache.dominant_emotion
-        or text_signals.intent != cache.intent
-        or text_signals.topic != cache.topic
-        or text_signals.language != cache.language
+        or text_signals.detected_language != cache.language
+        or (
+            text_signals.language_source = 'detected'
+            and text_signals.language != cache.language
+        )
+        or (
+            (text_signals.language = 'en') = (cache.language = 'en')
+            and (
+                text_signals.generic_sentiment_score != cache.sentiment_score
+                or text_signals.generic_sentiment_label != cache.sentiment_label
+                or text_signals.dominant_emotion != cache.dominant_emotion
+                or text_signals.intent != cache.intent
+                or text_signals.topic != cache.topic
+            )
+        )
 
 ),
 

@@ -55,3 +55,18 @@ def small_world(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("world") / "landing"
     generate(out, customers=400, days=90, seed=7, sector="retail", end_date=WORLD_END)
     return out
+
+
+@pytest.fixture(scope="session")
+def published_world(tmp_path_factory, small_world) -> Settings:
+    """The small world run end to end once per test session (gate, dbt build, publish); read it, never write it.
+    A 30-day churn horizon and history let the churn and next-action models train on its 90 days."""
+    from rich.console import Console
+
+    from empathy.pipeline import run
+
+    settings = make_settings(tmp_path_factory.mktemp("published_world"), landing=small_world)
+    settings.options["dbt"]["vars"] = {"backtest_origins": 1, "churn_horizon_days": 30, "min_history_days": 30}
+    with open(os.devnull, "w") as quiet:
+        run(settings, Console(file=quiet))
+    return settings

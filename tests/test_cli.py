@@ -135,3 +135,44 @@ def test_query_while_another_process_writes_the_file(published):
     assert result.exit_code == 1, result.output
     assert "held open for writing by another process" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_docs_before_any_run_is_an_error_and_creates_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("EMPATHY_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("EMPATHY_WAREHOUSE", raising=False)
+    result = runner.invoke(app, ["docs"])
+    assert result.exit_code == 1
+    assert "no working database" in result.output and "empathy run" in result.output
+    assert not list((tmp_path / "home").rglob("*.duckdb"))
+
+
+def test_gate_summary_is_one_table_not_a_dict_per_table():
+    from rich.console import Console
+
+    from empathy.cli import gate_table
+
+    rows = [
+        {
+            "table": "orders",
+            "files": 3,
+            "files_read": 2,
+            "rows_read": 1200,
+            "rows_loaded": 1190,
+            "rows_quarantined": 10,
+            "status": "loaded",
+        },
+        {
+            "table": "tickets",
+            "files": 1,
+            "files_read": 1,
+            "rows_read": 0,
+            "rows_loaded": 0,
+            "rows_quarantined": 0,
+            "status": "empty",
+        },
+    ]
+    console = Console(width=120, record=True)
+    console.print(gate_table(rows))
+    text = console.export_text()
+    assert "{" not in text and "orders" in text and "1,190" in text and "2 of 3" in text
+    assert len(text.strip().splitlines()) < 12

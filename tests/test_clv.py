@@ -117,7 +117,7 @@ def test_cdnow_gamma_gamma_reproduces_published_parameters(cdnow_report: dict) -
 
 @needs_cdnow
 def test_cdnow_holdout_forecast(cdnow_report: dict, cdnow_summary: pd.DataFrame) -> None:
-    holdout = cdnow_report["holdout"]
+    holdout = cdnow_report["holdout_by_family"]["bgnbd"]
     # Actual repeat purchase days in the 39 holdout weeks, from the raw file.
     assert holdout["actual_total"] == 1882.0
     # The stationary model forecasts about 12% fewer purchases than were made in Oct 1997 - Jun 1998 (a period
@@ -140,6 +140,26 @@ def test_cdnow_holdout_forecast(cdnow_report: dict, cdnow_summary: pd.DataFrame)
     assert all(np.diff(predicted[:5]) > 0) and all(np.diff(actual[:5]) > 0)
     assert predicted[0] == pytest.approx(actual[0], rel=0.1)
     assert 0 < holdout["mean_absolute_error"] < 1.0
+
+
+@needs_cdnow
+def test_cdnow_holdout_counts_under_each_definition(cdnow_report: dict, cdnow_summary: pd.DataFrame) -> None:
+    # Oct 1997 - Jun 1998: 1,959 transaction rows, 1,882 purchase days (what the models forecast and the
+    # holdout check compares with), 1,788 customer-calendar-weeks (the count of weekly period tools).
+    counts = cdnow_report["data"]["holdout_counts"]
+    assert counts == {"transactions": 1959, "purchase_days": 1882, "customer_weeks": 1788}
+    assert counts["purchase_days"] == int(cdnow_summary["frequency_holdout"].sum())
+    assert counts["purchase_days"] == cdnow_report["holdout"]["actual_total"]
+
+
+@needs_cdnow
+def test_eval_models_prints_the_holdout_counts(cdnow_report: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    from empathy.predict import evaluate
+
+    monkeypatch.setattr(evaluate.cl, "cdnow_report", lambda path: cdnow_report)
+    rows = [r for r in evaluate._cdnow_rows(CDNOW) if r.metric.startswith("holdout purchase days")]
+    assert len(rows) == 1 and rows[0].value == 1882.0 and rows[0].n == 2357
+    assert "1,959 transaction rows" in rows[0].reference and "1,788 customer-calendar-weeks" in rows[0].reference
 
 
 @needs_cdnow
@@ -183,6 +203,37 @@ def test_rfm_summary_counts_purchase_days_and_respects_the_calibration_end() -> 
     assert a["frequency_holdout"] == 0 and b["frequency_holdout"] == 1
     assert (out["duration_holdout"] == 4.0).all()
     assert "frequency_holdout" not in clv.rfm_summary(tx, "cust", "ts", "amt", "2024-01-29").columns
+
+
+def test_holdout_counts_rows_days_and_calendar_weeks() -> None:
+    # Calibration ends on Sunday 2024-01-28; the holdout runs to Sunday 2024-02-25 (inclusive).
+    tx = pd.DataFrame(
+        {
+            "cust": ["a", "a", "a", "a", "a", "a", "a", "b", "c"],
+            "ts": pd.to_datetime(
+                [
+                    "2024-01-02 10:00",  # first purchase
+                    "2024-01-28 18:00",  # on the calibration end: calibration, not holdout
+                    "2024-01-29 09:00",  # Monday: two rows of one purchase day
+                    "2024-01-29 16:00",
+                    "2024-01-31 12:00",  # Wednesday of the same week: another day, the same week
+                    "2024-02-25 23:00",  # Sunday, the observation end: inside
+                    "2024-02-26 08:00",  # after the observation end: left out
+                    "2024-02-01 08:00",  # b's first purchase is after the calibration end: left out
+                    "2024-01-10 08:00",  # c buys nothing in the holdout
+                ]
+            ),
+            "amt": [1.0] * 9,
+        }
+    )
+    counts = clv.holdout_counts(tx, "cust", "ts", "2024-01-28", "2024-02-25")
+    assert counts == {"transactions": 4, "purchase_days": 3, "customer_weeks": 2}
+    summary = clv.rfm_summary(tx, "cust", "ts", "amt", "2024-01-28", observation_end="2024-02-25")
+    assert counts["purchase_days"] == int(summary["frequency_holdout"].sum())
+    with pytest.raises(ValueError, match="observation_end"):
+        clv.holdout_counts(tx, "cust", "ts", "2024-01-28", "2024-01-28")
+    with pytest.raises(ValueError, match="date_col='when'"):
+        clv.holdout_counts(tx, "cust", "when", "2024-01-28", "2024-02-25")
 
 
 def test_rfm_summary_rejects_bad_arguments() -> None:

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from empathy.dbt import run_dbt
+from empathy.state.effects import ROW_KEYS
 from tests.conftest import PROJECT_DIR, WORLD_END, query
 from tests.test_text_marts import text_built  # noqa: F401  (the module fixture: gate, dbt build, publish)
 
@@ -59,7 +60,7 @@ def test_library_has_every_seed_event_and_outcome(text_built):  # noqa: F811
     settings, _ = text_built
     seed = query(settings.warehouse, "select count(*) from reference.event_types")[0][0]
     rows = query(settings.published, "select count(*), count(distinct event_type) from marts.dim_event_library")[0]
-    assert rows == (3 * seed, seed)
+    assert rows == (len(ROW_KEYS) * seed, seed)
 
 
 def test_explanations_point_at_states(text_built):  # noqa: F811

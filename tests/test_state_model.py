@@ -366,7 +366,7 @@ def test_days_each_state_stands_for_and_the_shown_days_sample():
     )
     assert days_each_state_stands_for(frame, "2026-01-11").tolist() == [6, 2, 2, 6]
     x, days = shown_days_sample(frame, ["f"], "2026-01-03", "2026-01-09")
-    assert x["f"].tolist() == [1.0, 4.0] and days.tolist() == [4, 6]  # rows of the window, to its end
+    assert x["f"].tolist() == [4.0, 1.0] and days.tolist() == [6, 4]  # rows of the window, to its end
 
 
 def test_a_comment_written_with_its_score_is_not_an_independent_reading():

@@ -8,6 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from empathy.text.baseline import baseline_scores, polarity_auc
 from empathy.text.domain import (
     EVALUATION_SCHEMA,
     SCORE_SCHEMA,
@@ -163,6 +164,34 @@ def test_no_newer_text_is_learnt_from():
     row = evaluation(model, "pt")
     assert (row["n_train"], row["n_test"]) == (300, 100)
     assert row["domain_macro_f1"] < 0.6
+    assert row["domain_auc"] < 0.75 and row["baseline_auc"] < 0.75  # both judged on words they never saw
+
+
+# -- out-of-time AUC -----------------------------------------------------------------------------------------------
+def test_out_of_time_aucs_are_stored_beside_macro_f1(mixed):
+    row = evaluation(mixed, "pt")
+    assert row["domain_auc"] > 0.9 and row["baseline_auc"] > 0.5
+    assert row["generic_auc"] is None  # no generic_score given
+    assert "out-of-time AUC" in row["reason"] and "baseline" in row["reason"]
+    assert evaluation(mixed, "fr")["domain_auc"] is None and evaluation(mixed, "fr")["baseline_auc"] is None
+
+
+def test_baseline_auc_is_that_of_a_baseline_fitted_on_the_same_older_rows():
+    table = rated("pt", 300, seed=6)
+    row = evaluation(fit_domain_sentiment(table, min_train=100), "pt")
+    test = time_split(table["occurred_at"].to_numpy().astype("datetime64[us]"), 0.25)
+    texts, labels = np.array(table["text"].to_pylist()), np.array(table["rating_label"].to_pylist())
+    expected = polarity_auc(labels[test], baseline_scores(texts[~test], labels[~test], texts[test]))
+    assert row["baseline_auc"] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(("sign", "auc"), [pytest.param(1.0, 1.0, id="right"), pytest.param(-1.0, 0.0, id="reversed")])
+def test_generic_auc_from_generic_score(sign, auc):
+    table = rated("pt", 300, seed=7)
+    score = [sign * {"positive": 0.8, "neutral": 0.0, "negative": -0.8}[y] for y in table["rating_label"].to_pylist()]
+    table = table.append_column("generic_score", pa.array(score))
+    row = evaluation(fit_domain_sentiment(table, min_train=100), "pt")
+    assert row["generic_auc"] == pytest.approx(auc)
 
 
 # -- choosing ------------------------------------------------------------------------------------------------------
@@ -250,7 +279,8 @@ def test_fit_is_deterministic():
     table = pa.concat_tables([rated("pt", 300, seed=8)])
     first, second = fit_domain_sentiment(table, min_train=100), fit_domain_sentiment(table, min_train=100)
     assert first.evaluations().equals(second.evaluations())
-    texts = table["text"].to_pylist()[:50]
+    texts = table["text"].to_pylist()[:50]  # rated texts: scored by the fold models
+    assert first.crossfits["pt"].fold_of == second.crossfits["pt"].fold_of
     assert first.score(texts, ["pt"] * 50).equals(second.score(texts, ["pt"] * 50))
 
 

@@ -38,7 +38,7 @@ class FakeModel:
         self.version = version
         self.calls: list[list[str]] = []
 
-    def score(self, texts):
+    def score(self, texts, prior=None):
         texts = [normalise_text(t) for t in texts]
         self.calls.append(texts)
         n = len(texts)
@@ -53,7 +53,9 @@ class FakeModel:
             "text_hash": [text_hash(t) for t in texts],
             "model_version": [self.version] * n,
             "language": ["es" if any(w in t for w in ("tarde", "gracias", "pedido")) else "en" for t in lower],
-            "language_confidence": np.full(n, 0.9),
+            "detected_language": ["es" if any(w in t for w in ("tarde", "gracias", "pedido")) else "en" for t in lower],
+            "language_confidence": np.full(n, 0.99),
+            "language_source": ["detected"] * n,
             "sentiment_score": score,
             "sentiment_label": np.where(negative, "negative", np.where(positive, "positive", "neutral")),
             "sentiment_intensity": np.abs(score),
@@ -61,6 +63,7 @@ class FakeModel:
             "dominant_emotion": np.array(EMOTIONS)[emotions.argmax(axis=1)] if n else [],
             "intent": np.where(negative, "complaint", "other") if n else [],
             "intent_confidence": np.full(n, 0.8),
+            "complaint_reason": np.where(negative, "delivery", None) if n else [],
             "topic": ["delivery" if "order" in t else "other" for t in lower],
             "topic_confidence": np.full(n, 0.7),
             "emoji_count": np.zeros(n, dtype=np.int32),
@@ -406,9 +409,15 @@ def test_sql_coverage_test_lists_the_same_types():
 def test_doc_blocks_follow_the_signal_schema():
     text = (PROJECT_DIR / "models" / "marts" / "text" / "_text__docs.md").read_text()
     blocks = dict(re.findall(r"{% docs (\w+) %}\n(.*?)\n{% enddocs %}", text, re.S))
-    from empathy.text.schema import INTENTS, SENTIMENT_LABELS, TOPICS
+    from empathy.text.schema import COMPLAINT_REASONS, INTENTS, SENTIMENT_LABELS, TOPICS
 
-    enums = {"sentiment_label": SENTIMENT_LABELS, "dominant_emotion": EMOTIONS, "intent": INTENTS, "topic": TOPICS}
+    enums = {
+        "sentiment_label": SENTIMENT_LABELS,
+        "dominant_emotion": EMOTIONS,
+        "intent": INTENTS,
+        "complaint_reason": COMPLAINT_REASONS,
+        "topic": TOPICS,
+    }
     for name, _, description in SIGNAL_COLUMNS:
         block = blocks[f"text_signal_{name}"]
         if name in enums:

@@ -224,6 +224,19 @@ def test_score_file_csv_with_ids_and_duplicates(tmp_path, model):
     assert back["text_hash"][0] == back["text_hash"][1]
 
 
+@pytest.mark.parametrize("sep", [";", "\t", "|", ","])
+def test_a_csv_is_read_with_its_own_delimiter(tmp_path, sep):
+    from empathy.text.scoring import read_input
+
+    src = tmp_path / "in.csv"
+    rows = [["id", "body", "note"], ["1", "late again, awful", "x"], ["2", "adorei; chegou rápido", "y"]]
+    quoted = [[f'"{v}"' if (sep in v or "," in v or ";" in v) else v for v in r] for r in rows]
+    src.write_text("\n".join(sep.join(r) for r in quoted) + "\n", encoding="utf-8")
+    table = read_input(src)
+    assert table.column_names == ["id", "body", "note"]
+    assert table["body"].to_pylist() == ["late again, awful", "adorei; chegou rápido"]
+
+
 def test_identical_texts_are_scored_once(monkeypatch):
     from empathy.text import scoring
 
@@ -232,7 +245,7 @@ def test_identical_texts_are_scored_once(monkeypatch):
     class Fake:
         version = "fake"
 
-        def score(self, texts):
+        def score(self, texts, prior=None):
             seen.extend(texts)
             return pa.table({n: pa.array([None] * len(texts), type=SIGNAL_SCHEMA.field(n).type) for n in SIGNAL_NAMES})
 

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from empathy.config import load_settings
+from empathy.text.language import SWITCH_CONFIDENCE as SWITCH_CONFIDENCE_DEFAULT
 
 app = typer.Typer(
     help="Warehouse-native predictive empathy: raw interaction tables -> gate -> dbt -> published marts.",
@@ -134,8 +135,7 @@ def gate(landing: Path = LANDING) -> None:
     try:
         with _disk_full_is_one_message(settings), run_lock(settings):
             report = ingest_step(settings, console)
-        for row in report.summary_rows():
-            console.print(row)
+        console.print(gate_table(report.summary_rows()))
         for fr in report.ignored:
             console.print(f"not read: {fr.message}")
         report.raise_if_blocked()
@@ -143,6 +143,25 @@ def gate(landing: Path = LANDING) -> None:
         _fail(exc, 2)
     except WarehouseLocked as exc:
         _fail(exc)
+
+
+def gate_table(rows: list[dict]):
+    """The gate's per-table summary as one table (files, rows read, loaded, quarantined, status)."""
+    from rich.table import Table
+
+    t = Table(title="gate: landing files of this run")
+    for col in ("table", "files read", "rows read", "rows loaded", "rows quarantined", "status"):
+        t.add_column(col, justify="left" if col in ("table", "status") else "right")
+    for r in rows:
+        t.add_row(
+            r["table"],
+            f"{r['files_read']:,} of {r['files']:,}",
+            f"{r['rows_read']:,}",
+            f"{r['rows_loaded']:,}",
+            f"{r['rows_quarantined']:,}",
+            str(r["status"]),
+        )
+    return t
 
 
 FORCE = typer.Option(
@@ -261,6 +280,14 @@ def score_text(
     text_column: str = typer.Option(..., "--text-column", help="Column holding the text."),
     id_column: str = typer.Option(None, "--id-column", help="Column to carry into the output as the row key."),
     output: Path = typer.Option(..., "--output", help="Output .parquet file."),
+    language_column: str = typer.Option(
+        None, "--language-column", help="Column holding the writer's declared language or locale (en, pt-BR, ...)."
+    ),
+    switch_confidence: float = typer.Option(
+        SWITCH_CONFIDENCE_DEFAULT,
+        "--language-switch-confidence",
+        help="Detector confidence a short text needs to leave its writer's or the company's language.",
+    ),
 ) -> None:
     """Score any file with the warehouse's text model: one output row per input row, fct_text_signals columns."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -277,7 +304,15 @@ def score_text(
             bar.update(task, completed=done, total=total)
 
         try:
-            out = score_file(input, text_column, output, id_column=id_column, progress=cb)
+            out = score_file(
+                input,
+                text_column,
+                output,
+                id_column=id_column,
+                progress=cb,
+                language_column=language_column,
+                switch_confidence=switch_confidence,
+            )
         except (ScoreInputError, ModelMissing) as exc:
             _fail(exc)
     labels = out.group_by("sentiment_label").aggregate([("sentiment_label", "count")]).to_pylist()
@@ -317,6 +352,9 @@ def eval_text(
     ),
     throughput_texts: int = typer.Option(20_000, help="Texts for the throughput row."),
     tier: str = typer.Option(None, "--tier", help="fast or accurate (default: text.tier in empathy.yml)."),
+    truth: Path = typer.Option(
+        None, "--truth", help="Ground truth folder of a demo world (default: <landing>/_truth when it exists)."
+    ),
 ) -> None:
     """Evaluate the text model on labelled data it never trained on, beside VADER, and print the table."""
     from empathy.bench import write_section
@@ -325,7 +363,12 @@ def eval_text(
 
     try:
         model = load_model(tier=tier)
-        rows = evaluate(model, progress=lambda m: err.print(f"[dim]{m}[/dim]"), throughput_texts=throughput_texts)
+        rows = evaluate(
+            model,
+            progress=lambda m: err.print(f"[dim]{m}[/dim]"),
+            throughput_texts=throughput_texts,
+            truth_dir=truth or load_settings().landing / "_truth",
+        )
     except (FileNotFoundError, ModelMissing, ValueError) as exc:
         _fail(exc)
     tier = getattr(model, "tier", "fast")
@@ -440,6 +483,13 @@ def docs() -> None:
     from empathy.gate import build_data_docs
 
     settings = load_settings()
+    if not settings.warehouse.exists():
+        _fail(
+            FileNotFoundError(
+                f"no working database at {settings.warehouse}: the docs describe built tables; "
+                "run `empathy run` (or `make demo`) first"
+            )
+        )
     result = run_dbt(settings, ["docs", "generate"])
     if not result.ok:
         _fail(RuntimeError("dbt docs generate failed:\n" + "\n".join(result.failures)))
@@ -452,6 +502,24 @@ def docs() -> None:
         console.print(f"data-quality docs: {index}")
     except Exception as exc:  # GX docs need at least one gate run
         err.print(f"data-quality docs not built: {exc} (run `empathy run` first)")
+
+
+@app.command()
+def dashboard(
+    port: int = typer.Option(8501, help="Port to serve on (localhost)."),
+    address: str = typer.Option("127.0.0.1", help="Address to listen on."),
+) -> None:
+    """Serve the dashboard (Streamlit) over the published database, read-only: never the working one."""
+    import subprocess
+
+    from empathy.dashboard.serve import streamlit_command
+
+    settings = load_settings()
+    if not settings.published.exists():
+        _fail(FileNotFoundError(f"nothing published yet at {settings.published}; run `empathy run` first"))
+    console.print(f"dashboard on http://{address}:{port} reading {settings.published} (Ctrl+C stops it)")
+    with contextlib.suppress(KeyboardInterrupt):
+        raise typer.Exit(subprocess.call(streamlit_command(port, address), env=settings.env()))
 
 
 def _registered_extras(settings):

@@ -67,6 +67,15 @@ def ingest_step(settings: Settings, console: Console, run_id: str | None = None)
     return report
 
 
+def dbt_vars(settings: Settings) -> dict:
+    """The vars every `dbt build` gets: the sector (empathy.yml) picks the fairness thresholds; an explicit dbt var
+    wins."""
+    return {
+        "sector": settings.options.get("sector", "retail"),
+        **((settings.options.get("dbt") or {}).get("vars") or {}),
+    }
+
+
 def build_step(
     settings: Settings,
     console: Console,
@@ -85,12 +94,7 @@ def build_step(
     console.print(f"dbt build: starting in {settings.project_dir} (artefacts in {settings.dbt_target})")
     if select:
         args += ["--select", *select]
-    # The sector (empathy.yml) picks the fairness thresholds; an explicit dbt var wins.
-    dbt_vars = {
-        "sector": settings.options.get("sector", "retail"),
-        **((settings.options.get("dbt") or {}).get("vars") or {}),
-    }
-    args += ["--vars", json.dumps(dbt_vars, default=str)]
+    args += ["--vars", json.dumps(dbt_vars(settings), default=str)]
     with _progress(console) as bar:
         task = bar.add_task("dbt build", total=None, label="")
 
@@ -295,7 +299,7 @@ def print_summary(settings: Settings, summary: RunSummary, console: Console) -> 
         console.print(
             f"[green]published[/green] {len(p.tables)} tables ({sum(p.tables.values()):,} rows) to {p.path}\n"
             f'  query it: empathy query "select * from marts.dim_customers limit 5"\n'
-            f"  or any DuckDB client, read-only: duckdb -readonly {p.path}\n"
+            f"  or from Python, read-only: duckdb.connect('{p.path}', read_only=True)\n"
             f"  customer keys -> ids for the contact centre only (restricted): {settings.restricted}"
         )
     timing = ", ".join(f"{k} {v:.1f}s" for k, v in summary.seconds.items())

@@ -6,11 +6,16 @@
       [min_value, max_value], when given);
     * ticket_open_days: a ticket still open `min_value` days after it was
       opened (dated that day);
+    * delivery_overdue: a shipment not delivered `min_value` hours after its
+      promised time, dated the promised day: the customer waits from then on,
+      and may answer a survey or review before the parcel comes;
     * activity_threshold: the first day on which `activity_column` of
       int_customer_daily_activity summed over `window_days` days reaches
       `min_value`.
-    Several events of one type on one day are one row; `magnitude` sums them
-    (days late for a late delivery, else the count, or the window total).
+    Several events of one type on one day are one row; `magnitude` sums them:
+    days late for an overdue delivery (until delivery or the latest day), days
+    open for a ticket, the % change for a '% price change' unit, the units over
+    the cap (min_value - 1) for an activity threshold, else the count.
 -#}
 {%- set open_until = dbt.dateadd(
     'day', 'cast(event_types.min_value as integer)', 'cast(tickets.created_at as date)'
@@ -35,6 +40,24 @@ event_types as (
 tickets as (
 
     select * from {{ ref('stg_support__tickets') }}
+
+),
+
+shipments as (
+
+    select * from {{ ref('stg_commerce__shipments') }}
+
+),
+
+orders as (
+
+    select * from {{ ref('stg_commerce__orders') }}
+
+),
+
+subscriptions as (
+
+    select * from {{ ref('stg_commerce__subscriptions') }}
 
 ),
 
@@ -66,10 +89,16 @@ interaction_events as (
         cast(interactions.occurred_at as date) as event_date,
         case
             when event_types.magnitude_unit = 'days late' then interactions.value / 24.0
+            when event_types.magnitude_unit = '% price change'
+                then 100.0 * interactions.value / nullif(subscriptions.previous_monthly_amount, 0)
             else 1.0
         end as magnitude,
         interactions.interaction_id as evidence_id
     from interactions
+    left join subscriptions
+        on
+            interactions.interaction_type = 'subscription_price_changed'
+            and interactions.related_id = subscriptions.subscription_id
     inner join event_types
         on
             event_types.rule = 'interaction'
@@ -106,6 +135,38 @@ ticket_events as (
             tickets.resolved_at is null
             or tickets.resolved_at
             >= {{ dbt.dateadd('day', 'cast(event_types.min_value as integer)', 'tickets.created_at') }}
+        )
+
+),
+
+-- shipments still undelivered min_value hours after the promised time, dated the promised day
+overdue_events as (
+
+    select
+        orders.customer_id,
+        event_types.event_type,
+        cast(shipments.promised_delivery_at as date) as event_date,
+        {{ dbt.datediff(
+            'shipments.promised_delivery_at',
+            'coalesce(shipments.delivered_at, cast(bounds.latest_date as timestamp))',
+            'minute'
+        ) }} / 1440.0 as magnitude,
+        shipments.shipment_id as evidence_id
+    from shipments
+    inner join orders
+        on shipments.order_id = orders.order_id
+    inner join event_types
+        on event_types.rule = 'delivery_overdue'
+    cross join bounds
+    where
+        orders.customer_id is not null
+        and shipments.promised_delivery_at is not null
+        and {{ dbt.dateadd('hour', 'cast(event_types.min_value as integer)', 'shipments.promised_delivery_at') }}
+        <= cast(bounds.latest_date as timestamp)
+        and (
+            shipments.delivered_at is null
+            or shipments.delivered_at
+            >= {{ dbt.dateadd('hour', 'cast(event_types.min_value as integer)', 'shipments.promised_delivery_at') }}
         )
 
 ),
@@ -170,7 +231,7 @@ activity_events as (
         customer_id,
         event_type,
         activity_date as event_date,
-        window_total as magnitude,
+        window_total - (min_value - 1) as magnitude,
         cast(null as {{ dbt.type_string() }}) as evidence_id
     from activity_windows
     where
@@ -184,6 +245,8 @@ unioned as (
     select * from interaction_events
     union all
     select * from ticket_events
+    union all
+    select * from overdue_events
     union all
     select * from activity_events
 

@@ -51,7 +51,7 @@ segment_days as (
         'all' as segment_value,
         state_date,
         count(*) as customer_days,
-        sum(case when empathy_score < 45 then 1 else 0 end) as unhappy_days,
+        cast(sum(case when empathy_score < 45 then 1 else 0 end) as bigint) as unhappy_days,
         avg(empathy_score) as mean_empathy_score
     from eventful
     group by state_date
@@ -62,7 +62,7 @@ segment_days as (
         coalesce(cast({{ dimension }} as {{ dbt.type_string() }}), 'unknown') as segment_value,
         state_date,
         count(*) as customer_days,
-        sum(case when empathy_score < 45 then 1 else 0 end) as unhappy_days,
+        cast(sum(case when empathy_score < 45 then 1 else 0 end) as bigint) as unhappy_days,
         avg(empathy_score) as mean_empathy_score
     from eventful
     group by

@@ -48,6 +48,7 @@ __all__ = [
     "bgnbd_expected_purchases_new_customer",
     "bgnbd_log_likelihood",
     "bgnbd_prob_alive",
+    "bgnbd_prob_any_purchase",
     "cdnow_report",
     "clv_non_contractual",
     "clv_shapley",
@@ -56,6 +57,7 @@ __all__ = [
     "fit_gamma_gamma",
     "gamma_gamma_expected_spend",
     "gamma_gamma_log_likelihood",
+    "holdout_counts",
     "kaplan_meier",
     "load_cdnow",
     "rfm_summary",
@@ -150,7 +152,8 @@ def rfm_summary(
     * ``monetary_value``: mean amount of the repeat purchase days (the first purchase is left out, as in the
       Gamma-Gamma paper, because it is often unlike the later ones), 0 when frequency is 0;
     * with ``observation_end``: ``frequency_holdout``, purchase days in ``(calibration_end, observation_end]``,
-      and ``duration_holdout``, the length of that holdout period in periods.
+      ``amount_holdout``, the amount spent in them, and ``duration_holdout``, the length of that holdout period
+      in periods.
     """
     for arg, col in (("customer_col", customer_col), ("date_col", date_col), ("amount_col", amount_col)):
         if col not in transactions.columns:
@@ -213,8 +216,47 @@ def rfm_summary(
         hold = daily[(daily["day"] > cal_end) & (daily["day"] <= obs_end)]
         counts = hold.groupby("customer", sort=True).size()
         out["frequency_holdout"] = counts.reindex(out.index, fill_value=0).astype(np.int64)
+        out["amount_holdout"] = hold.groupby("customer", sort=True)["amount"].sum().reindex(out.index, fill_value=0.0)
         out["duration_holdout"] = ((obs_end - cal_end) / one_day) / period_days
     return out
+
+
+def holdout_counts(
+    transactions: pd.DataFrame, customer_col: str, date_col: str, calibration_end: Any, observation_end: Any
+) -> dict[str, int]:
+    """Purchases in ``(calibration_end, observation_end]`` under the three counts seen in the literature.
+
+    Only customers whose first purchase is on or before ``calibration_end`` count, as in ``rfm_summary``.
+
+    * ``transactions``: rows of the transaction table (a basket split into several lines counts several times);
+    * ``purchase_days``: distinct customer-days, the product's count (``rfm_summary``'s ``frequency_holdout``);
+    * ``customer_weeks``: distinct customer-calendar-weeks, Monday to Sunday (what weekly period tools such as
+      ``lifetimes`` with ``freq="W"`` count): two purchase days of one week count once.
+
+    The models forecast ``purchase_days``; the other two are there to compare with figures published under
+    another count.
+    """
+    for arg, col in (("customer_col", customer_col), ("date_col", date_col)):
+        if col not in transactions.columns:
+            raise ValueError(f"{arg}={col!r} is not a column of transactions (columns: {list(transactions.columns)})")
+    cal_end = _day(calibration_end, "calibration_end")
+    obs_end = _day(observation_end, "observation_end")
+    if obs_end <= cal_end:
+        raise ValueError(f"observation_end ({obs_end.date()}) must be after calibration_end ({cal_end.date()})")
+    dates = pd.to_datetime(transactions[date_col], errors="coerce")
+    if dates.isna().any():
+        raise ValueError(f"date_col {date_col!r} has {int(dates.isna().sum())} missing or unparseable dates")
+    if dates.dt.tz is not None:
+        dates = dates.dt.tz_localize(None)
+    frame = pd.DataFrame({"customer": transactions[customer_col].to_numpy(), "day": dates.dt.normalize().to_numpy()})
+    first_day = frame.groupby("customer")["day"].transform("min")
+    hold = frame[(first_day <= cal_end) & (frame["day"] > cal_end) & (frame["day"] <= obs_end)]
+    week = hold["day"].dt.to_period("W")
+    return {
+        "transactions": len(hold),
+        "purchase_days": len(hold.drop_duplicates(["customer", "day"])),
+        "customer_weeks": len(hold.assign(week=week).drop_duplicates(["customer", "week"])),
+    }
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -279,6 +321,26 @@ def _rfm_arrays(frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> tuple
     return x, tx, big_t
 
 
+def _fit_log_params(objective: Callable[[np.ndarray], float], start: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Minimise `objective` over log-parameters: L-BFGS-B, then a Nelder-Mead polish from its point.
+
+    Non-finite objective values count as 1e300. Returns the best log-parameters and whether either step
+    reported success.
+    """
+
+    def safe(log_params: np.ndarray) -> float:
+        value = objective(log_params)
+        return value if math.isfinite(value) else 1e300
+
+    result = optimize.minimize(safe, start, method="L-BFGS-B", options={"maxiter": 2000, "ftol": 1e-14, "gtol": 1e-9})
+    # The polish removes the finite-difference gradient's last imprecision.
+    polished = optimize.minimize(
+        safe, result.x, method="Nelder-Mead", options={"xatol": 1e-9, "fatol": 1e-14, "maxiter": 4000}
+    )
+    best = polished if polished.fun <= result.fun else result
+    return best.x, bool(result.success or polished.success)
+
+
 def _positive(name: str, value: float) -> float:
     value = float(value)
     if not (math.isfinite(value) and value > 0):
@@ -308,9 +370,25 @@ class BGNBDParams:
     n: float = 0.0
     converged: bool = True
 
+    family = "bgnbd"
+
     def __post_init__(self) -> None:
         for name in ("r", "alpha", "a", "b"):
             _positive(f"BGNBDParams.{name}", getattr(self, name))
+
+    def to_dict(self) -> dict[str, float]:
+        return {"r": self.r, "alpha": self.alpha, "a": self.a, "b": self.b}
+
+    def prob_alive(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> np.ndarray:
+        return bgnbd_prob_alive(self, frequency, recency, T)
+
+    def conditional_expected_purchases(
+        self, t: float | ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> np.ndarray:
+        return bgnbd_conditional_expected_purchases(self, t, frequency, recency, T)
+
+    def prob_any_purchase(self, t: float, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> np.ndarray:
+        return bgnbd_prob_any_purchase(self, t, frequency, recency, T)
 
 
 def _bgnbd_row_loglik(
@@ -376,21 +454,12 @@ def fit_bgnbd(
     def objective(log_params: np.ndarray) -> float:
         params = np.exp(log_params)
         ll = _bgnbd_row_loglik(*params, x, tx, big_t)
-        value = -float(np.dot(w, ll)) / total + penalizer * float(np.sum(params**2))
-        return value if math.isfinite(value) else 1e300
+        return -float(np.dot(w, ll)) / total + penalizer * float(np.sum(params**2))
 
     # Start from the rate of a Poisson process with no drop-out: lambda ~ x / T, so alpha ~ r * T / x with r = 1.
     rate = max(float(np.dot(w, x)) / max(float(np.dot(w, big_t)), 1e-12), 1e-6)
-    start = np.log([1.0, 1.0 / rate, 1.0, 1.0])
-    result = optimize.minimize(
-        objective, start, method="L-BFGS-B", options={"maxiter": 2000, "ftol": 1e-14, "gtol": 1e-9}
-    )
-    # A Nelder-Mead polish from the L-BFGS-B point removes the finite-difference gradient's last imprecision.
-    polished = optimize.minimize(
-        objective, result.x, method="Nelder-Mead", options={"xatol": 1e-9, "fatol": 1e-14, "maxiter": 4000}
-    )
-    best = polished if polished.fun <= result.fun else result
-    r, alpha, a, b = (float(v) for v in np.exp(best.x))
+    best, converged = _fit_log_params(objective, np.log([1.0, 1.0 / rate, 1.0, 1.0]))
+    r, alpha, a, b = (float(v) for v in np.exp(best))
     return BGNBDParams(
         r=r,
         alpha=alpha,
@@ -398,7 +467,7 @@ def fit_bgnbd(
         b=b,
         log_likelihood=float(np.dot(w, _bgnbd_row_loglik(r, alpha, a, b, x, tx, big_t))),
         n=float(total),
-        converged=bool(result.success or polished.success),
+        converged=converged,
     )
 
 
@@ -421,6 +490,20 @@ def bgnbd_prob_alive(params: BGNBDParams, frequency: ArrayLike, recency: ArrayLi
     """
     x, tx, big_t = _rfm_arrays(frequency, recency, T)
     return special.expit(-_log_odds_dropped(params, x, tx, big_t))
+
+
+def bgnbd_prob_any_purchase(
+    params: BGNBDParams, t: float, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+) -> np.ndarray:
+    """P(at least one purchase in the next `t` periods | history).
+
+    A BG/NBD customer alive at T can only drop out right after a purchase, so they make none in (T, T+t] with
+    the Poisson-Gamma probability ((alpha+T) / (alpha+T+t))^(r+x): P = P(alive) * (1 - that).
+    """
+    x, tx, big_t = _rfm_arrays(frequency, recency, T)
+    t = _positive("t", t)
+    silent = ((params.alpha + big_t) / (params.alpha + big_t + t)) ** (params.r + x)
+    return bgnbd_prob_alive(params, x, tx, big_t) * (1.0 - silent)
 
 
 def _expected_purchases(
@@ -550,26 +633,18 @@ def fit_gamma_gamma(frequency: ArrayLike, monetary_value: ArrayLike, penalizer: 
 
     def objective(log_params: np.ndarray) -> float:
         params = np.exp(log_params)
-        value = -float(np.sum(_gg_row_loglik(*params, x, m))) / n + penalizer * float(np.sum(params**2))
-        return value if math.isfinite(value) else 1e300
+        return -float(np.sum(_gg_row_loglik(*params, x, m))) / n + penalizer * float(np.sum(params**2))
 
     # Start at p = 1, q = 2, v = mean spend: a prior whose mean p v / (q - 1) is the observed mean.
-    start = np.log([1.0, 2.0, float(np.mean(m))])
-    result = optimize.minimize(
-        objective, start, method="L-BFGS-B", options={"maxiter": 2000, "ftol": 1e-14, "gtol": 1e-9}
-    )
-    polished = optimize.minimize(
-        objective, result.x, method="Nelder-Mead", options={"xatol": 1e-9, "fatol": 1e-14, "maxiter": 4000}
-    )
-    best = polished if polished.fun <= result.fun else result
-    p, q, v = (float(val) for val in np.exp(best.x))
+    best, converged = _fit_log_params(objective, np.log([1.0, 2.0, float(np.mean(m))]))
+    p, q, v = (float(val) for val in np.exp(best))
     return GammaGammaParams(
         p=p,
         q=q,
         v=v,
         log_likelihood=float(np.sum(_gg_row_loglik(p, q, v, x, m))),
         n=int(n),
-        converged=bool(result.success or polished.success),
+        converged=converged,
     )
 
 
@@ -594,7 +669,7 @@ def gamma_gamma_expected_spend(params: GammaGammaParams, frequency: ArrayLike, m
 
 
 def clv_non_contractual(
-    bgnbd: BGNBDParams,
+    purchase_model: Any,
     gg: GammaGammaParams,
     frequency: ArrayLike,
     recency: ArrayLike,
@@ -612,6 +687,9 @@ def clv_non_contractual(
     BG/NBD conditional expectation and ``days_i`` the end of step i in days. For whole steps this is
     ``(1 + d_step)^-i`` with ``d_step = (1 + annual_discount_rate)^(step_days / 365) - 1``.
 
+    `purchase_model` is a fitted purchase model: ``BGNBDParams`` or ``pareto_nbd.ParetoNBDParams`` (anything
+    with ``conditional_expected_purchases(t, frequency, recency, T)`` and ``prob_alive(frequency, recency, T)``).
+
     Returns a DataFrame (index of `frequency` when it is a Series) with columns ``clv``, ``expected_purchases``
     (over the whole horizon, undiscounted), ``prob_alive`` and ``expected_spend`` (per purchase).
     """
@@ -627,8 +705,8 @@ def clv_non_contractual(
     horizon_days = horizon_periods * period_days
     n_steps = math.ceil(horizon_days / step_days - 1e-9)
     step_end_days = np.minimum(np.arange(1, n_steps + 1) * step_days, horizon_days)
-    cumulative = _expected_purchases(
-        bgnbd, step_end_days[None, :] / period_days, x[:, None], tx[:, None], big_t[:, None]
+    cumulative = np.column_stack(
+        [purchase_model.conditional_expected_purchases(days / period_days, x, tx, big_t) for days in step_end_days]
     )
     increments = np.diff(cumulative, axis=1, prepend=0.0)
     discount = (1.0 + annual_discount_rate) ** (-step_end_days / 365.0)
@@ -636,7 +714,7 @@ def clv_non_contractual(
         {
             "clv": spend * (increments @ discount),
             "expected_purchases": cumulative[:, -1],
-            "prob_alive": special.expit(-_log_odds_dropped(bgnbd, x, tx, big_t)),
+            "prob_alive": purchase_model.prob_alive(x, tx, big_t),
             "expected_spend": spend,
         },
         index=_index_of(frequency),
@@ -644,7 +722,7 @@ def clv_non_contractual(
 
 
 def clv_value_fn(
-    bgnbd: BGNBDParams,
+    purchase_model: Any,
     gg: GammaGammaParams,
     horizon_periods: float,
     period_days: float,
@@ -662,7 +740,7 @@ def clv_value_fn(
         big_t = frame["T"].to_numpy(dtype=np.float64)
         recency = np.minimum(frame["recency"].to_numpy(dtype=np.float64), big_t)
         return clv_non_contractual(
-            bgnbd,
+            purchase_model,
             gg,
             frame["frequency"].to_numpy(dtype=np.float64),
             recency,
@@ -891,16 +969,42 @@ def _compare(fitted: dict[str, float], published: dict[str, float]) -> list[dict
     ]
 
 
+def _by_frequency(x: np.ndarray, predicted: np.ndarray, actual: np.ndarray) -> list[dict[str, Any]]:
+    """Mean predicted and actual holdout purchases by calibration frequency 0..6, 7+ (Figure 4 of the paper)."""
+    bucket = np.minimum(x, 7).astype(np.int64)
+    groups = (
+        pd.DataFrame({"bucket": bucket, "predicted": predicted, "actual": actual})
+        .groupby("bucket", sort=True)
+        .agg(customers=("actual", "size"), mean_predicted=("predicted", "mean"), mean_actual=("actual", "mean"))
+    )
+    return [
+        {
+            "frequency": "7+" if int(b) == 7 else str(int(b)),
+            "customers": int(row.customers),
+            "mean_predicted": float(row.mean_predicted),
+            "mean_actual": float(row.mean_actual),
+        }
+        for b, row in groups.iterrows()
+    ]
+
+
 def cdnow_report(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
-    """Fit BG/NBD and Gamma-Gamma on the CDNOW sample and compare with the published results.
+    """Fit the purchase models and Gamma-Gamma on the CDNOW sample; compare with the papers and the holdout.
 
     Calibration: the first 39 weeks (1997-01-01 to 1997-09-30, all first purchases are in Jan-Mar 1997),
     holdout: the next 39 weeks (to 1998-06-30), time unit: weeks. Returns plain Python types (JSON-ready):
-    parameters next to the published ones with relative differences, the BG/NBD fit time, and the holdout
-    check of Fader, Hardie & Lee (2005): total predicted vs actual repeat purchases, mean absolute error per
-    customer, and mean predicted vs actual purchases by calibration frequency 0..6, 7+ (their Figure 4).
+    BG/NBD, Pareto/NBD and Gamma-Gamma parameters next to the published ones with relative differences, the
+    BG/NBD fit time, the purchase model chosen on the calibration period's own last 13 weeks
+    (``purchase_model_choice``), and the holdout check of each family and of the chosen one: totals, mean
+    absolute error and correlation against the naive rate extrapolation, P(any purchase) as a probability,
+    spend, and mean predicted vs actual purchases by calibration frequency 0..6, 7+ (the paper's Figure 4).
+    ``data.holdout_counts`` gives the holdout purchases as rows, purchase days (what is forecast) and
+    customer-calendar-weeks, to compare with figures published under another count (``holdout_counts``).
     `path` defaults to cdnow/CDNOW_sample.txt in the shared data folder.
     """
+    from empathy.predict import pareto_nbd as pn
+    from empathy.predict import purchase_model_choice as pc
+
     file = Path(path) if path is not None else _default_cdnow_path()
     transactions = load_cdnow(file)
     summary = rfm_summary(
@@ -919,26 +1023,17 @@ def cdnow_report(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     started = time.perf_counter()
     bgnbd = fit_bgnbd(x, tx, big_t)
     fit_seconds = time.perf_counter() - started
+    pareto = pn.fit_pareto_nbd(x, tx, big_t)
     gg = fit_gamma_gamma(x, summary["monetary_value"].to_numpy())
+    choice = pc.choose_purchase_model(transactions, "customer_id", "date", "amount", CDNOW_CALIBRATION_END, 7.0)
 
-    weeks = float(summary["duration_holdout"].iloc[0])
-    predicted = bgnbd_conditional_expected_purchases(bgnbd, weeks, x, tx, big_t)
     actual = summary["frequency_holdout"].to_numpy().astype(np.float64)
-    bucket = np.minimum(x, 7).astype(np.int64)
-    groups = (
-        pd.DataFrame({"bucket": bucket, "predicted": predicted, "actual": actual})
-        .groupby("bucket", sort=True)
-        .agg(customers=("actual", "size"), mean_predicted=("predicted", "mean"), mean_actual=("actual", "mean"))
-    )
-    by_frequency = [
-        {
-            "frequency": "7+" if int(b) == 7 else str(int(b)),
-            "customers": int(row.customers),
-            "mean_predicted": float(row.mean_predicted),
-            "mean_actual": float(row.mean_actual),
-        }
-        for b, row in groups.iterrows()
-    ]
+    weeks = float(summary["duration_holdout"].iloc[0])
+    by_family = {}
+    for model in (bgnbd, pareto):
+        figures = pc.holdout_check(model, gg, summary)
+        figures["by_frequency"] = _by_frequency(x, model.conditional_expected_purchases(weeks, x, tx, big_t), actual)
+        by_family[model.family] = figures
     return {
         "data": {
             "path": str(file),
@@ -948,13 +1043,22 @@ def cdnow_report(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
             "calibration_end": CDNOW_CALIBRATION_END,
             "observation_end": CDNOW_OBSERVATION_END,
             "period_days": 7.0,
+            "holdout_counts": holdout_counts(
+                transactions, "customer_id", "date", CDNOW_CALIBRATION_END, CDNOW_OBSERVATION_END
+            ),
         },
         "bgnbd": {
-            "parameters": _compare({"r": bgnbd.r, "alpha": bgnbd.alpha, "a": bgnbd.a, "b": bgnbd.b}, PUBLISHED_BGNBD),
+            "parameters": _compare(bgnbd.to_dict(), PUBLISHED_BGNBD),
             "log_likelihood": bgnbd.log_likelihood,
             "converged": bgnbd.converged,
             "fit_seconds": float(fit_seconds),
             "source": "Fader, Hardie & Lee (2005), Marketing Science 24(2)",
+        },
+        "pareto_nbd": {
+            "parameters": _compare(pareto.to_dict(), pn.PUBLISHED_PARETO_NBD),
+            "log_likelihood": pareto.log_likelihood,
+            "converged": pareto.converged,
+            "source": "Fader, Hardie & Lee (2005), table 1",
         },
         "gamma_gamma": {
             "parameters": _compare({"p": gg.p, "q": gg.q, "v": gg.v}, PUBLISHED_GAMMA_GAMMA),
@@ -963,12 +1067,7 @@ def cdnow_report(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
             "converged": gg.converged,
             "source": "Fader & Hardie (2013), The Gamma-Gamma model of monetary value",
         },
-        "holdout": {
-            "weeks": weeks,
-            "predicted_total": float(predicted.sum()),
-            "actual_total": float(actual.sum()),
-            "relative_difference": float(predicted.sum() / actual.sum() - 1.0),
-            "mean_absolute_error": float(np.mean(np.abs(predicted - actual))),
-            "by_frequency": by_frequency,
-        },
+        "choice": choice.as_dict(),
+        "holdout_by_family": by_family,
+        "holdout": by_family[choice.family],
     }

@@ -27,6 +27,7 @@ import pyarrow as pa
 from empathy.predict import backtest as bt
 from empathy.predict import churn as ch
 from empathy.predict import clv as cl
+from empathy.predict import purchase_model_choice as pmc
 from empathy.predict.metrics import binary_summary
 
 
@@ -139,46 +140,75 @@ def _demo_clv_rows(con: duckdb.DuckDBPyConnection, holdout_days: int = 90) -> li
         " where o.customer_id is not null and o.order_status != 'cancelled'"
     ).df()
     if tx.empty:
-        return [not_computed("value: BG/NBD on this warehouse", "no orders in this warehouse")]
+        return [not_computed("value: purchase model on this warehouse", "no orders in this warehouse")]
     tx["amount"] = tx["amount"].fillna(0.0)
     end = tx["date"].max().normalize()
     cut = end - pd.Timedelta(days=holdout_days)
-    section = "value: BG/NBD on this warehouse"
+    section = "value: purchase model on this warehouse"
     if not (tx["date"] < cut).any():
         return [not_computed(section, f"no orders before the last {holdout_days} days to fit on")]
     summary = cl.rfm_summary(tx, "customer_id", "date", "amount", cut, observation_end=end, period_days=7.0)
     repeat = int((summary["frequency"] > 0).sum())
     if repeat < 50:
         return [not_computed(section, f"{repeat} customers bought again before the holdout (need 50 to fit BG/NBD)")]
-    bg = cl.fit_bgnbd(summary["frequency"], summary["recency"], summary["T"])
-    predicted = cl.bgnbd_conditional_expected_purchases(
-        bg, holdout_days / 7.0, summary["frequency"], summary["recency"], summary["T"]
-    )
-    actual = summary["frequency_holdout"].to_numpy(dtype=float)
-    corr = float(np.corrcoef(predicted, actual)[0, 1]) if np.std(actual) > 0 and np.std(predicted) > 0 else None
-    return [
+    try:
+        choice = pmc.choose_purchase_model(tx, "customer_id", "date", "amount", cut, 7.0)
+    except ValueError as exc:
+        return [not_computed(section, str(exc))]
+    return _holdout_rows(section, len(summary), pmc.holdout_check(choice.model, None, summary), choice)
+
+
+def _holdout_rows(section: str, n: int, h: dict, choice: pmc.ModelChoice | None = None) -> list[Row]:
+    """Holdout figures of a purchase model against the naive rate extrapolation, and P(any purchase)."""
+    rows = []
+    if choice is not None:
+        scores = "; ".join(
+            f"{c['family']} {c['inner_mae']:.3f}" if c.get("inner_mae") is not None else f"{c['family']} —"
+            for c in choice.candidates
+        )
+        rows.append(
+            Row(
+                section,
+                f"purchase model chosen: {choice.family}",
+                n,
+                None,
+                f"inner-holdout MAE ({choice.inner_holdout_days} days from {choice.inner_holdout_start}): {scores}",
+            )
+        )
+    a = h["any_purchase"]
+    naive_corr = "—" if h["naive_correlation"] is None else f"{h['naive_correlation']:.3f}"
+    rows += [
         Row(
-            "value: BG/NBD on this warehouse",
-            f"purchase days in the last {holdout_days} days, predicted total",
-            len(summary),
-            float(np.sum(predicted)),
-            f"actual {actual.sum():,.0f}",
+            section,
+            "purchase days predicted, total",
+            n,
+            h["predicted_total"],
+            f"actual {h['actual_total']:,.0f} ({h['relative_difference']:+.1%}); naive {h['naive_total']:,.0f}",
         ),
+        Row(section, "per-customer MAE", n, h["mean_absolute_error"], f"naive {h['naive_mean_absolute_error']:.3f}"),
+        Row(section, "per-customer correlation", n, h["correlation"], f"naive {naive_corr}"),
         Row(
-            "value: BG/NBD on this warehouse",
-            "per-customer MAE of holdout purchases",
-            len(summary),
-            float(np.mean(np.abs(predicted - actual))),
-            f"{np.mean(np.abs(actual - actual.mean())):.3f} predicting the mean",
-        ),
-        Row(
-            "value: BG/NBD on this warehouse",
-            "per-customer correlation predicted vs actual",
-            len(summary),
-            corr,
-            "" if corr is not None else "not computed: no variation in the holdout purchases",
+            section,
+            "P(any purchase in holdout): Brier",
+            n,
+            a["brier"],
+            f"{a['brier_base_rate']:.3f} base rate; mean {a['mean_probability']:.3f} vs observed "
+            f"{a['observed_share']:.3f}; ECE {a['expected_calibration_error']:.3f}",
         ),
     ]
+    if "spend" in h:
+        sp = h["spend"]
+        rows.append(
+            Row(
+                section,
+                "holdout spend predicted, total",
+                n,
+                sp["predicted_total"],
+                f"actual {sp['actual_total']:,.0f} ({sp['relative_difference']:+.1%}); MAE {sp['mean_absolute_error']:.2f}"
+                f", naive {sp['naive_mean_absolute_error']:.2f}",
+            )
+        )
+    return rows
 
 
 def _cdnow_rows(path: Path | None) -> list[Row]:
@@ -188,27 +218,36 @@ def _cdnow_rows(path: Path | None) -> list[Row]:
         return [not_computed("value: CDNOW, 39-week calibration", f"the CDNOW sample is not here ({exc})")]
     rows = []
     n = int(report["data"]["customers"])
-    for item in report["bgnbd"]["parameters"] + report["gamma_gamma"]["parameters"]:
-        rows.append(
-            Row(
-                "value: CDNOW, 39-week calibration",
-                item["parameter"],
-                n,
-                item["fitted"],
-                f"published {item['published']} ({item['relative_difference']:+.2%})",
+    for label, key in (("BG/NBD", "bgnbd"), ("Pareto/NBD", "pareto_nbd"), ("Gamma-Gamma", "gamma_gamma")):
+        for item in report[key]["parameters"]:
+            rows.append(
+                Row(
+                    "value: CDNOW, 39-week calibration",
+                    f"{label} {item['parameter']}",
+                    n,
+                    item["fitted"],
+                    f"published {item['published']} ({item['relative_difference']:+.2%})",
+                )
             )
-        )
-    h = report["holdout"]
+    choice = pmc.ModelChoice(
+        report["choice"]["family"],
+        None,
+        report["choice"]["inner_holdout_start"],
+        report["choice"]["inner_holdout_days"],
+        report["choice"]["candidates"],
+    )
+    rows += _holdout_rows("value: CDNOW 39-week holdout", n, report["holdout"], choice)
+    counts = report["data"]["holdout_counts"]
     rows.append(
         Row(
             "value: CDNOW 39-week holdout",
-            "repeat purchases predicted",
+            "holdout purchase days (what is forecast)",
             n,
-            h["predicted_total"],
-            f"actual {h['actual_total']:,.0f} ({h['relative_difference']:+.1%})",
+            float(counts["purchase_days"]),
+            f"{counts['transactions']:,} transaction rows; {counts['customer_weeks']:,} customer-calendar-weeks, "
+            "the count of weekly period tools: compare a published figure under its own count",
         )
     )
-    rows.append(Row("value: CDNOW 39-week holdout", "per-customer MAE", n, h["mean_absolute_error"]))
     return rows
 
 

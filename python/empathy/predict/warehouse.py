@@ -30,6 +30,8 @@ from empathy import status
 from empathy.predict import backtest as bt
 from empathy.predict import churn as ch
 from empathy.predict import clv as cl
+from empathy.predict import purchase_model_choice as pmc
+from empathy.predict.pareto_nbd import ParetoNBDParams
 from empathy.predict.sql_export import booster_to_sql
 from empathy.state.model import BASELINE_DRIVER, BASELINE_LABEL, EVIDENCE, attribute, driver_evidence
 from empathy.text.warehouse import as_table, backend  # noqa: F401  (re-exported for the dbt models)
@@ -277,6 +279,15 @@ def subscription_durations(subscriptions: ir.Table, data_end: date) -> pd.DataFr
     return pd.DataFrame({"months": months.clip(lower=0).to_numpy(), "observed": ended.to_numpy()})
 
 
+def _choose_purchase_model(tx: pd.DataFrame, summary: pd.DataFrame, data_end: date) -> pmc.ModelChoice:
+    """The purchase model chosen on the history's own last part, or BG/NBD when the history is too short."""
+    try:
+        return pmc.choose_purchase_model(tx, "customer_id", "date", "amount", pd.Timestamp(data_end), PERIOD_DAYS)
+    except ValueError as exc:
+        model = cl.fit_bgnbd(summary["frequency"], summary["recency"], summary["T"])
+        return pmc.ModelChoice("bgnbd", model, "", 0, [{"family": "bgnbd", "inner_mae": None, "error": str(exc)}])
+
+
 def _clv_versions(
     orders: ir.Table, rates: ir.Table, subscriptions: ir.Table, data_end: date, reason: str
 ) -> list[dict]:
@@ -286,9 +297,10 @@ def _clv_versions(
         summary = cl.rfm_summary(tx, "customer_id", "date", "amount", pd.Timestamp(data_end), period_days=PERIOD_DAYS)
         repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
         if len(repeat) >= 50:
-            bg = cl.fit_bgnbd(summary["frequency"], summary["recency"], summary["T"])
+            choice = _choose_purchase_model(tx, summary, data_end)
+            bg = choice.model
             gg = cl.fit_gamma_gamma(repeat["frequency"], repeat["monetary_value"])
-            params = {"r": bg.r, "alpha": bg.alpha, "a": bg.a, "b": bg.b, "p": gg.p, "q": gg.q, "v": gg.v}
+            params = {"family": bg.family, **bg.to_dict(), "p": gg.p, "q": gg.q, "v": gg.v}
             out.append(
                 {
                     "model_name": "clv_bgnbd",
@@ -299,11 +311,12 @@ def _clv_versions(
                     "feature_count": 4,
                     "feature_fingerprint": _names_fingerprint(["frequency", "recency", "T", "monetary_value"]),
                     "features": json.dumps(["frequency", "recency", "T", "monetary_value"]),
-                    "hyperparameters": json.dumps({"period_days": PERIOD_DAYS}),
+                    "hyperparameters": json.dumps({"period_days": PERIOD_DAYS, "purchase_model": choice.as_dict()}),
                     "metrics": json.dumps(
                         {
-                            "bgnbd_log_likelihood": bg.log_likelihood,
-                            "bgnbd_converged": bool(bg.converged),
+                            "purchase_model": bg.family,
+                            "purchase_log_likelihood": bg.log_likelihood,
+                            "purchase_converged": bool(bg.converged),
                             "gamma_gamma_log_likelihood": gg.log_likelihood,
                             "repeat_customers": len(repeat),
                         }
@@ -312,7 +325,13 @@ def _clv_versions(
                     "retrain_reason": reason,
                 }
             )
-            status.report("clv_bgnbd", "ok", f"fitted on {len(summary):,} buyers", counts={"buyers": len(summary)})
+            status.report(
+                "clv_bgnbd",
+                "ok",
+                f"{bg.family} fitted on {len(summary):,} buyers, chosen on the last {choice.inner_holdout_days} days "
+                "of the history held out",
+                counts={"buyers": len(summary)},
+            )
         else:
             status.report(
                 "clv_bgnbd",
@@ -652,9 +671,11 @@ CLV_SCHEMA = pa.schema(
 )
 
 
-def _bg_models(version: dict) -> tuple[cl.BGNBDParams, cl.GammaGammaParams]:
+def _bg_models(version: dict) -> tuple[cl.BGNBDParams | ParetoNBDParams, cl.GammaGammaParams]:
+    """The purchase model (family in model_text, BG/NBD for versions written before there was a choice) and
+    the Gamma-Gamma spend model of a clv_bgnbd version."""
     p = json.loads(version["model_text"])
-    bg = cl.BGNBDParams(r=p["r"], alpha=p["alpha"], a=p["a"], b=p["b"], log_likelihood=math.nan, n=0, converged=True)
+    bg = pmc.purchase_model_from_dict(p.get("family", "bgnbd"), p)
     gg = cl.GammaGammaParams(p=p["p"], q=p["q"], v=p["v"], log_likelihood=math.nan, n=0, converged=True)
     return bg, gg
 

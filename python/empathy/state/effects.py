@@ -1,8 +1,11 @@
-"""Event library: the effect of each type of customer event on later sentiment, survey score and churn.
+"""Event library: the effect of each type of customer event on what customers later say, and on churn.
 
 ``estimate_event_effects(events, outcomes, population, as_of=...)`` returns one row per
-(event_type, outcome) with outcome in ('sentiment', 'survey', 'churn'), estimated from the
-company's own data by comparing exposed customer-days with matched unexposed customer-days.
+(event_type, outcome, effect_per) with outcome in ('valence', 'sentiment', 'survey', 'review',
+'churn') and effect_per in ('exposure', 'unit'), estimated from the company's own data by
+comparing exposed customer-days with matched unexposed customer-days. The outcomes are labels on
+the -1..1 scale by source ('sentiment': texts, 'survey': NPS and CSAT answers, 'review': review
+ratings); 'valence' pools every label of every source.
 
 Method
 ------
@@ -13,7 +16,10 @@ Units are customer-days ``(customer, t)``; a customer is alive on day ``t`` when
   event of that type more than ``washout_days`` after the previous *counted* one; events inside
   the washout are absorbed into the counted event. A counted event at ``t`` is an exposed unit
   when the customer is alive at ``t`` and the whole outcome window is observed:
-  ``t + horizon_days <= as_of``. The same exposed units serve all three outcomes.
+  ``t + horizon_days <= as_of``. The same exposed units serve every outcome. An exposure's
+  **magnitude** is the sum of the magnitudes (days late, e-mails over the cap, % price change; 1 when
+  an event has none) of the customer's events of the type in ``[t, t + horizon_days]``, whose effects
+  fall in its window.
 * **Controls.** A candidate pool of customer-days is drawn at random (seeded, without
   replacement) from all alive days with ``t + horizon_days <= as_of`` (the whole pool when it is
   small enough, otherwise at least ``10 x controls_per_exposed x`` the largest exposure count).
@@ -24,18 +30,30 @@ Units are customer-days ``(customer, t)``; a customer is alive on day ``t`` when
   can fall short of ``controls_per_exposed x exposed_units``. The churn row draws its own
   controls the same way but only requires no event in ``[t - washout_days, t]`` (see Churn).
 * **Strata** (the matching): calendar month of ``t``; tenure at ``t`` (< 90 days, 90-364,
-  >= 365); prior sentiment = mean of the customer's 'sentiment' outcomes in
+  >= 365); prior sentiment = mean of all the customer's labels (every outcome) in
   ``[t - pre_days, t)``, bucketed 'none' / 'negative' (< -0.2) / 'neutral' / 'positive' (> 0.2).
-* **Sentiment and survey.** A unit's outcome is the mean of its values of that outcome in
-  ``(t, t + horizon_days]`` (day ``t`` itself is excluded, so same-day reactions to the event do
-  not count as "later"); units without one are left out of that outcome. The effect is the
-  stratum-weighted difference of means, weights = exposed units with the outcome per stratum;
-  strata without units on both sides are dropped (``strata_dropped`` counts strata that have
-  units on one side only). ``SE = sqrt(sum w_s^2 (var_e/n_e + var_c/n_c))`` with normalised
-  weights; a side with a single unit in a stratum uses that side's pooled within-stratum
-  variance. 95% CI = effect +/- 1.96 SE; the p-value is the two-sided normal (Wald) p-value.
-  ``exposed_mean`` / ``control_mean`` are the two weighted means (the controls standardised to
-  the exposed units' strata).
+* **Scores** (valence, sentiment, survey, review). A unit's outcome is the mean of its values of
+  that outcome in ``(t, t + horizon_days]`` (day ``t`` itself is excluded, so same-day reactions to
+  the event do not count as "later"); units without one are left out of that outcome. Per exposure,
+  the effect is ``(1/N) sum_i (y_i - mean_c[s_i])`` over the N exposed units in strata with
+  controls: the stratified difference of means weighted by exposed units (strata without units on
+  both sides are dropped; ``strata_dropped`` counts them). It is linear in the unit outcomes, so
+  its variance is a **customer-clustered sandwich**: each unit's influence (its centred excess, or a
+  control's share of its stratum's control mean) is summed by customer, and the squared sums are
+  added (times G / (G - 1) for G customers); a stratum with one control adds the controls' pooled
+  within-stratum variance. A customer's many exposures and controls, and their overlapping windows,
+  are therefore not counted as independent evidence. 95% CI = effect +/- 1.96 SE; the p-value is
+  the two-sided normal (Wald) p-value. ``exposed_mean`` / ``control_mean`` are the two means over
+  the exposed units (the controls standardised to the exposed units' strata).
+* **Per unit** (``effect_per = 'unit'``): every event type's effect per unit of magnitude on a label the
+  day the event happens, from one panel regression of the outcome's labels on all event types'
+  magnitudes decayed by a half-life chosen per type (``half_life_days``), with the customer's own level in
+  each label source removed (an outcomes column ``source``, when given, names the source within the outcome;
+  else the outcome), durations in ``per_day_types`` counted one unit a day, and a 95% CI from the larger of
+  the clustered sandwich and a customer bootstrap of the whole fit (``empathy.state.unit_effects``). Unlike the matched
+  comparison it credits each event only with its own effect when events follow one another (a fast
+  resolution after a problem), and it does not average the effect over a window. The counts and
+  ``mean_magnitude`` of these rows are those of the matched exposures.
 * **Churn.** Follow-up runs over ``(t, t + churn_horizon_days]`` with person-time **censored at
   as_of** (so exposures need only the sentiment window to be observable); the outcome is a churn
   (``end_date``) inside the follow-up, and person-time is ``min(end_date, t + churn_horizon_days,
@@ -61,21 +79,18 @@ causal proof. Anything else that drives both exposure and outcome (product, plan
 size of the order, how active the customer is...) is not adjusted for. Events and outcomes are
 assumed to be recorded completely over the months in which exposures occur.
 
-The confidence intervals treat units as independent, but one customer contributes several exposed
-and control days whose windows can overlap, and one churn is counted by every unit of that
-customer whose follow-up covers it. The intervals are therefore too narrow, most for frequent
-event types. In simulations (20-30 worlds each) the spread of the estimates across worlds was
-1.1-1.35x the mean reported SE for the sentiment effect and 1.0-1.15x for the log hazard ratio
-with an event every ~150 days, but 1.4-2.8x for the log hazard ratio with an event every ~40
-days. Read p-values as a ranking rather than as exact error rates; a customer-clustered
-(sandwich) variance or a bootstrap over customers would fix this.
+The score intervals are clustered by customer (above). The churn interval still treats units as
+independent, but one churn is counted by every unit of that customer whose follow-up covers it, so
+it is too narrow for frequent event types: in simulations the spread of the log hazard ratio across
+worlds was 1.0-1.15x the mean reported SE with an event every ~150 days and 1.4-2.8x with an event
+every ~40 days. Effects decay: an effect per unit is the mean shift of the labels over the window,
+less than the shift right after the event when it fades within the window.
 
-Sentiment and survey controls are kept clear of the event type within ``[t - washout_days,
+Score controls are kept clear of the event type within ``[t - washout_days,
 t + horizon_days]``, a condition on the future that slightly favours customers who are less
 active or churn early. Effects that last longer than the washout leak into the controls and
 bias estimates toward no effect.
-``magnitude`` is not used: each row pools all magnitudes of its event type. Events and outcomes
-after ``as_of`` and rows whose customer is not in ``population`` are ignored.
+Events and outcomes after ``as_of`` and rows whose customer is not in ``population`` are ignored.
 """
 
 from __future__ import annotations
@@ -91,16 +106,27 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from empathy.state.unit_effects import fit_unit_effects
+
 __all__ = ["OUTCOMES", "OUTPUT_SCHEMA", "estimate_event_effects"]
 
-OUTCOMES: tuple[str, ...] = ("sentiment", "survey", "churn")
-SCORE_OUTCOMES: tuple[str, ...] = ("sentiment", "survey")
+SCORE_OUTCOMES: tuple[str, ...] = ("valence", "sentiment", "survey", "review")
+OUTCOMES: tuple[str, ...] = (*SCORE_OUTCOMES, "churn")
+PER_EXPOSURE = "exposure"
+PER_UNIT = "unit"
+# The rows of each event type, in order: every score outcome per exposure and per unit, then churn.
+ROW_KEYS: tuple[tuple[str, str], ...] = (
+    *((outcome, per) for outcome in SCORE_OUTCOMES for per in (PER_EXPOSURE, PER_UNIT)),
+    ("churn", PER_EXPOSURE),
+)
 
 OUTPUT_SCHEMA = pa.schema(
     [
         ("event_type", pa.string()),
         ("outcome", pa.string()),
+        ("effect_per", pa.string()),
         ("exposed_units", pa.int64()),
+        ("exposed_customers", pa.int64()),
         ("exposed_with_outcome", pa.int64()),
         ("control_units", pa.int64()),
         ("control_with_outcome", pa.int64()),
@@ -108,6 +134,8 @@ OUTPUT_SCHEMA = pa.schema(
         ("strata_dropped", pa.int64()),
         ("exposed_mean", pa.float64()),
         ("control_mean", pa.float64()),
+        ("mean_magnitude", pa.float64()),
+        ("half_life_days", pa.float64()),
         ("effect", pa.float64()),
         ("hazard_ratio", pa.float64()),
         ("ci_low", pa.float64()),
@@ -125,7 +153,15 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "population": ("customer_id", "start_date", "end_date"),
 }
 
-METHOD_SCORE = "stratified difference in means (month x tenure x prior sentiment); normal 95% CI"
+METHOD_SCORE = (
+    "stratified difference in means (month x tenure x prior sentiment); "
+    "95% CI from a customer-clustered sandwich variance"
+)
+METHOD_SCORE_UNIT = (
+    "panel regression of each label on every event type's magnitude decayed by its half-life, "
+    "customer-by-label-source levels removed, durations a day at a time (empathy.state.unit_effects); 95% CI from the "
+    "larger of a customer-clustered sandwich and a customer bootstrap over the half-life choice"
+)
 METHOD_CHURN = (
     "Mantel-Haenszel rate ratio (month x tenure x prior sentiment), person-time censored at as_of "
     "and, for controls, at their next event; Greenland-Robins log-scale 95% CI; "
@@ -186,6 +222,14 @@ def _floats(table: pa.Table, column: str) -> np.ndarray:
         return np.empty(0, dtype=np.float64)
     values = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)
     return np.asarray(values, dtype=np.float64)
+
+
+def _magnitudes(events: pa.Table) -> np.ndarray:
+    """Each event's magnitude (days late, e-mails over the cap, ...); 1 where it has none."""
+    if "magnitude" not in events.column_names:
+        return np.ones(events.num_rows)
+    size = _floats(events, "magnitude")
+    return np.where(np.isfinite(size) & (size >= 0), size, 1.0)
 
 
 def _as_of_day(as_of: Any) -> int:
@@ -417,46 +461,84 @@ def _group(strata_e: np.ndarray, strata_c: np.ndarray) -> tuple[np.ndarray, np.n
     return np.searchsorted(groups, strata_e), np.searchsorted(groups, strata_c), groups.size
 
 
-def _arm_variance(idx: np.ndarray, y: np.ndarray, n: np.ndarray, used: np.ndarray, size: int) -> np.ndarray:
-    mean = np.divide(np.bincount(idx, weights=y, minlength=size), n, out=np.zeros(size), where=n > 0)
-    ss = np.bincount(idx, weights=(y - mean[idx]) ** 2, minlength=size)
-    several = used & (n >= 2)
-    # Pooled within-stratum variance for strata with one unit on this side; when no used stratum
-    # has two, fall back to the arm's overall variance.
-    pooled = ss[several].sum() / (n[several] - 1).sum() if several.any() else float(np.var(y[used[idx]], ddof=1))
-    return np.where(n >= 2, ss / np.maximum(n - 1, 1), pooled)
+def _clustered_variance(influence: np.ndarray, clusters: np.ndarray) -> float:
+    """Sandwich variance of a sum of per-unit influences: influences summed within each cluster, then
+    squared and added, times G / (G - 1) for G clusters. With one unit per cluster it is the usual
+    independent-units variance."""
+    _, inverse = np.unique(clusters, return_inverse=True)
+    totals = np.bincount(inverse, weights=influence)
+    groups = totals.size
+    return float(np.sum(totals**2) * groups / (groups - 1)) if groups > 1 else float("nan")
 
 
-def _stratified_difference(
-    strata_e: np.ndarray, y_e: np.ndarray, strata_c: np.ndarray, y_c: np.ndarray
-) -> dict[str, Any]:
-    ie, ic, size = _group(strata_e, strata_c)
+def _interval(effect: float, variance: float) -> dict[str, Any]:
+    se = math.sqrt(variance) if np.isfinite(variance) and variance > 0 else 0.0
+    p_value = _p_value(effect / se) if se > 0 else (1.0 if effect == 0 else 0.0)
+    return {"effect": effect, "ci_low": effect - Z95 * se, "ci_high": effect + Z95 * se, "p_value": p_value}
+
+
+@dataclass
+class _Arm:
+    """One arm's units with the outcome: stratum, outcome, magnitude (1 for controls) and customer."""
+
+    strata: np.ndarray
+    y: np.ndarray
+    dose: np.ndarray
+    customer: np.ndarray
+
+
+def _stratified_effects(exposed: _Arm, control: _Arm, *, clustered: bool = True) -> dict[str, dict[str, Any]]:
+    """Effect per exposure and per unit of magnitude, each with a customer-clustered 95% CI.
+
+    Per exposure: ``(1/N) sum_i (y_i - mean_c[s_i])`` over the N exposed units in strata with controls
+    (the difference in means weighted by the exposed units of each stratum). Per unit: the same excess
+    summed and divided by the exposed units' total magnitude. Both are linear in the unit outcomes, so
+    their variance is the sandwich of the per-unit influences summed by customer (`_clustered_variance`);
+    a stratum with a single control adds the controls' pooled within-stratum variance for that control.
+    """
+    ie, ic, size = _group(exposed.strata, control.strata)
     ne = np.bincount(ie, minlength=size).astype(np.float64)
     nc = np.bincount(ic, minlength=size).astype(np.float64)
     used = (ne > 0) & (nc > 0)
     out: dict[str, Any] = {"strata_used": int(used.sum()), "strata_dropped": int(((ne > 0) != (nc > 0)).sum())}
     if not used.any():
-        return {**out, "status": "no_matched_strata"}
+        return {PER_EXPOSURE: {**out, "status": "no_matched_strata"}}
     if ne[used].sum() < 2 or nc[used].sum() < 2:
-        return {**out, "status": "too_few_with_outcome"}
-    mean_e = np.bincount(ie, weights=y_e, minlength=size)[used] / ne[used]
-    mean_c = np.bincount(ic, weights=y_c, minlength=size)[used] / nc[used]
-    var_e = _arm_variance(ie, y_e, ne, used, size)[used]
-    var_c = _arm_variance(ic, y_c, nc, used, size)[used]
-    w = ne[used] / ne[used].sum()
-    effect = float(w @ (mean_e - mean_c))
-    se = float(math.sqrt(np.sum(w**2 * (var_e / ne[used] + var_c / nc[used]))))
-    p_value = _p_value(effect / se) if se > 0 else (1.0 if effect == 0 else 0.0)
-    return {
-        **out,
-        "exposed_mean": float(w @ mean_e),
-        "control_mean": float(w @ mean_c),
-        "effect": effect,
-        "ci_low": effect - Z95 * se,
-        "ci_high": effect + Z95 * se,
-        "p_value": p_value,
-        "status": "ok",
-    }
+        return {PER_EXPOSURE: {**out, "status": "too_few_with_outcome"}}
+    keep_e, keep_c = used[ie], used[ic]
+    ie, ic = ie[keep_e], ic[keep_c]
+    y_e, dose, cust_e = exposed.y[keep_e], exposed.dose[keep_e], exposed.customer[keep_e]
+    y_c, cust_c = control.y[keep_c], control.customer[keep_c]
+    mean_c = np.divide(np.bincount(ic, weights=y_c, minlength=size), nc, out=np.zeros(size), where=nc > 0)
+    n_exposed, total_dose = float(ie.size), float(dose.sum())
+    excess = y_e - mean_c[ie]
+    effect = float(excess.sum() / n_exposed)
+    # Control residuals, inflated by n / (n - 1) so that a stratum's sum of squares estimates its variance.
+    resid_c = (y_c - mean_c[ic]) * np.sqrt(nc[ic] / np.maximum(nc[ic] - 1, 1))
+    share_c = ne[ic] / nc[ic]  # exposed units each control stands for
+    single = used & (nc == 1)
+    several = used & (nc >= 2)
+    pooled = float(np.sum(resid_c[several[ic]] ** 2) / (nc[several] - 1).sum()) if several.any() else np.var(y_c)
+    # Clustered: a customer's units are one cluster. Otherwise every unit is its own (for comparison only).
+    customers = np.concatenate([cust_e, cust_c]) if clustered else np.arange(ie.size + ic.size)
+    results: dict[str, dict[str, Any]] = {}
+    for per, scale, centre in ((PER_EXPOSURE, n_exposed, effect), (PER_UNIT, total_dose, None)):
+        if scale <= 0:
+            results[per] = {**out, "status": "no_magnitude"}
+            continue
+        estimate = centre if centre is not None else float(excess.sum() / total_dose)
+        centred = excess - (estimate if per == PER_EXPOSURE else estimate * dose)
+        influence = np.concatenate([centred, -share_c * resid_c]) / scale
+        variance = _clustered_variance(influence, customers) + float(np.sum(ne[single] ** 2) * pooled) / scale**2
+        results[per] = {
+            **out,
+            "exposed_mean": float(y_e.mean()),
+            "control_mean": float(mean_c[ie].mean()),
+            "mean_magnitude": total_dose / n_exposed,
+            **_interval(estimate, variance),
+            "status": "ok",
+        }
+    return results
 
 
 def _mantel_haenszel_rate_ratio(
@@ -501,13 +583,15 @@ def _mantel_haenszel_rate_ratio(
     }
 
 
-def _row(event_type: str, outcome: str, horizon: int, **values: Any) -> dict[str, Any]:
+def _row(event_type: str, outcome: str, horizon: int, effect_per: str = PER_EXPOSURE, **values: Any) -> dict[str, Any]:
     row: dict[str, Any] = dict.fromkeys(OUTPUT_SCHEMA.names)
+    method = {PER_EXPOSURE: METHOD_SCORE, PER_UNIT: METHOD_SCORE_UNIT}[effect_per]
     row.update(
         event_type=event_type,
         outcome=outcome,
+        effect_per=effect_per,
         horizon_days=horizon,
-        method=METHOD_CHURN if outcome == "churn" else METHOD_SCORE,
+        method=METHOD_CHURN if outcome == "churn" else method,
     )
     row.update({k: v for k, v in values.items() if k in row})
     return row
@@ -538,20 +622,21 @@ def estimate_event_effects(
     controls_per_exposed: int = 5,
     min_exposed: int = 20,
     seed: int = 0,
+    clustered: bool = True,
+    per_day_types: frozenset[str] | set[str] = frozenset(),
 ) -> pa.Table:
     """Estimate each event type's effect on later sentiment, survey score and churn hazard.
 
     Exposed customer-days (washout-deduplicated events with the outcome window observable) are
     compared with randomly drawn unexposed customer-days matched on calendar month, tenure bucket
     and prior-sentiment bucket; see the module docstring for the full method and its limits.
-    Sentiment/survey: stratified difference in means with a normal 95% CI. Churn: Mantel-Haenszel
-    rate ratio over person-time censored at ``as_of`` (controls also at their next event of the type),
-    Greenland-Robins variance, log-scale 95% CI. The CIs assume independent units and are too narrow
-    when customers contribute many overlapping units (see the module docstring).
+    Scores: stratified difference in means, per exposure and per unit of magnitude, with a normal 95% CI
+    from a customer-clustered variance. Churn: Mantel-Haenszel rate ratio over person-time censored at
+    ``as_of`` (controls also at their next event of the type), Greenland-Robins variance, log-scale 95% CI.
 
     Args:
-        events: customer_id, event_type, event_date (magnitude optional and unused).
-        outcomes: customer_id, outcome_date, outcome ('sentiment' | 'survey'), value in [-1, 1].
+        events: customer_id, event_type, event_date, and optionally magnitude (null or absent: 1).
+        outcomes: customer_id, outcome_date, outcome ('sentiment' | 'survey' | 'review'), value in [-1, 1].
         population: customer_id, start_date, end_date (churn day; null = still a customer).
         as_of: the last day of data.
         horizon_days: outcome window (t, t + horizon_days] for sentiment and survey.
@@ -563,10 +648,14 @@ def estimate_event_effects(
         controls_per_exposed: controls drawn per exposed unit, within strata.
         min_exposed: event types with fewer exposed units get null effects, status 'too_few_exposed'.
         seed: seed for the control draws; the result is deterministic for a given seed.
+        clustered: cluster the score variance by customer (the default); False treats every unit as
+            independent, for comparison only.
+        per_day_types: event types whose magnitude is a duration in days (days late, days open): the per-unit
+            regression counts one unit on each day the duration lasts, from the event's day.
 
     Returns:
-        A pyarrow Table with ``OUTPUT_SCHEMA``: one row per (event_type, outcome), event types
-        sorted, outcomes in the order sentiment, survey, churn.
+        A pyarrow Table with ``OUTPUT_SCHEMA``: one row per (event_type, outcome, effect_per), event
+        types sorted, then in the order of ``ROW_KEYS``.
 
     Raises:
         ValueError: an input lacks a required column (the message names table and column), a date
@@ -589,10 +678,17 @@ def estimate_event_effects(
     ev_type = _strings(ev_t, "event_type")
     ev_ids = _strings(ev_t, "customer_id")
     ev_day, ev_ok = _days(ev_t, "events", "event_date")
+    ev_size = _magnitudes(ev_t)
     oc_ids = _strings(out_t, "customer_id")
     oc_kind = _strings(out_t, "outcome")
     oc_day, oc_ok = _days(out_t, "outcomes", "outcome_date")
     oc_value = _floats(out_t, "value")
+    # A label's source within its outcome (NPS or CSAT, an asked-for comment or a contact text): its own level.
+    oc_source = (
+        np.where(pd.notna(src := _strings(out_t, "source")), src, oc_kind)
+        if "source" in out_t.column_names
+        else oc_kind
+    )
 
     # Day range covering every date used, with room for all the windows around it.
     margin = max(horizon_days, churn_horizon_days, pre_days, washout_days) + 2
@@ -608,17 +704,19 @@ def estimate_event_effects(
     types = sorted({str(t) for t in pd.unique(ev_type[pd.notna(ev_type)])})
     ev_code = pop.codes(ev_ids)
     keep = ev_ok & (ev_code >= 0) & pd.notna(ev_type) & (ev_day <= as_of_day)
-    ev_type, ev_code, ev_day = ev_type[keep], ev_code[keep], ev_day[keep]
+    ev_type, ev_code, ev_day, ev_size = ev_type[keep], ev_code[keep], ev_day[keep], ev_size[keep]
 
     oc_code = pop.codes(oc_ids)
     oc_keep = oc_ok & (oc_code >= 0) & (oc_day <= as_of_day) & np.isfinite(oc_value)
     series: dict[str, _Series] = {}
     for kind in SCORE_OUTCOMES:
-        m = oc_keep & (oc_kind == kind)
+        # 'valence' pools every label; the others are one source each.
+        m = oc_keep & ((oc_kind == kind) | (kind == "valence"))
         series[kind] = _Series.build(keys(oc_code[m], oc_day[m]), oc_value[m])
 
-    # Exposures per event type.
+    # Exposures per event type, and the magnitudes of its events for the dose of each exposure.
     exposures: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    doses: dict[str, _Series] = {}
     for event_type in types:
         m = ev_type == event_type
         codes, days = ev_code[m], ev_day[m]
@@ -626,6 +724,7 @@ def estimate_event_effects(
         c, d = codes[counted], days[counted]
         ok = (d >= pop.start[c]) & (d < pop.end[c]) & (d + horizon_days <= as_of_day)
         exposures[event_type] = (c[ok], d[ok], np.sort(keys(codes, days)))
+        doses[event_type] = _Series.build(keys(codes, days), ev_size[m])
 
     active = [t for t in types if exposures[t][0].size >= max(min_exposed, 1)]
     pool: _Pool | None = None
@@ -637,61 +736,122 @@ def estimate_event_effects(
             POOL_FACTOR * controls_per_exposed * biggest,
             np.random.default_rng(seed),
             keys,
-            lambda c, d: _strata(c, d, pop, series["sentiment"], keys, pre_days),
+            lambda c, d: _strata(c, d, pop, series["valence"], keys, pre_days),
         )
 
+    event_magnitudes = {t: (keys(ev_code[ev_type == t], ev_day[ev_type == t]), ev_size[ev_type == t]) for t in types}
+    unit_effects = {}
+    for kind in SCORE_OUTCOMES:
+        m = oc_keep & ((oc_kind == kind) | (kind == "valence"))
+        unit_effects[kind] = fit_unit_effects(
+            keys(oc_code[m], oc_day[m]),
+            oc_code[m],
+            oc_source[m].astype(str),
+            oc_value[m],
+            event_magnitudes,
+            per_day=per_day_types,
+            seed=seed,
+        )
     rows: list[dict[str, Any]] = []
     for event_type in types:
         e_codes, e_days, event_keys = exposures[event_type]
         n_exposed = int(e_codes.size)
         if pool is None or event_type not in active:
-            for outcome in OUTCOMES:
+            for outcome, per in ROW_KEYS:
                 horizon = churn_horizon_days if outcome == "churn" else horizon_days
-                rows.append(_row(event_type, outcome, horizon, exposed_units=n_exposed, status="too_few_exposed"))
+                rows.append(_row(event_type, outcome, horizon, per, exposed_units=n_exposed, status="too_few_exposed"))
             continue
-        exposed = _Units(e_codes, e_days, _strata(e_codes, e_days, pop, series["sentiment"], keys, pre_days))
+        exposed = _Units(e_codes, e_days, _strata(e_codes, e_days, pop, series["valence"], keys, pre_days))
         controls = _draw_controls(pool, exposed.strata, event_keys, washout_days, horizon_days, controls_per_exposed)
-        counts = {"exposed_units": n_exposed, "control_units": controls.size}
-
-        for kind in SCORE_OUTCOMES:
-            per_arm = []
-            for units in (exposed, controls):
-                n, total = series[kind].window(
-                    keys(units.codes, units.days + 1), keys(units.codes, units.days + horizon_days + 1)
-                )
-                has = n > 0
-                per_arm.append((units.strata[has], total[has] / n[has]))
-            (s_e, y_e), (s_c, y_c) = per_arm
-            arm_counts = {"exposed_with_outcome": int(y_e.size), "control_with_outcome": int(y_c.size)}
-            if y_e.size == 0:
-                result: dict[str, Any] = {"status": "no_outcomes"}
-            else:
-                result = _stratified_difference(s_e, y_e, s_c, y_c)
-            rows.append(_row(event_type, kind, horizon_days, **counts, **arm_counts, **result))
-
-        # Churn controls are clear of the event type only in [t - washout_days, t]; their follow-up
-        # is censored at their next event of the type, so all of it is unexposed person-time.
-        # (Requiring no event in (t, t + horizon] would favour customers who churn early, since a
-        # churned customer has no more events, and would bias the hazard ratio downwards.)
-        churn_controls = _draw_controls(pool, exposed.strata, event_keys, washout_days, 0, controls_per_exposed)
-        follow = []
-        for units, censor_at_next_event in ((exposed, False), (churn_controls, True)):
-            stop = np.minimum(units.days + churn_horizon_days, as_of_day)
-            if censor_at_next_event:
-                stop = np.minimum(stop, _next_event_day(event_keys, keys(units.codes, units.days), units.days))
-            end = pop.end[units.codes]
-            churned = pop.churned[units.codes] & (end <= stop)
-            time = np.where(churned, end, stop) - units.days
-            at_risk = time > 0
-            follow.append((units.strata[at_risk], churned[at_risk].astype(np.float64), time[at_risk].astype(float)))
-        (s_e, ev_e, t_e), (s_c, ev_c, t_c) = follow
-        churn_counts = {
+        # An exposure's magnitude: its events of the type in [t, t + horizon_days], whose effects fall in its window.
+        _, dose = doses[event_type].window(keys(e_codes, e_days), keys(e_codes, e_days + horizon_days + 1))
+        counts = {
             "exposed_units": n_exposed,
-            "control_units": churn_controls.size,
-            "exposed_with_outcome": int(ev_e.sum()),
-            "control_with_outcome": int(ev_c.sum()),
+            "exposed_customers": int(np.unique(e_codes).size),
+            "control_units": controls.size,
         }
-        result = _mantel_haenszel_rate_ratio(s_e, ev_e, t_e, s_c, ev_c, t_c) if t_e.size else {"status": "no_outcomes"}
-        rows.append(_row(event_type, "churn", churn_horizon_days, **churn_counts, **result))
+        for kind in SCORE_OUTCOMES:
+            arms = [
+                _score_arm(series[kind], keys, units, horizon_days, d)
+                for units, d in ((exposed, dose), (controls, None))
+            ]
+            arm_counts = {"exposed_with_outcome": int(arms[0].y.size), "control_with_outcome": int(arms[1].y.size)}
+            results = (
+                _stratified_effects(*arms, clustered=clustered)
+                if arms[0].y.size
+                else {PER_EXPOSURE: {"status": "no_outcomes"}}
+            )
+            rows.append(
+                _row(event_type, kind, horizon_days, PER_EXPOSURE, **counts, **arm_counts, **results[PER_EXPOSURE])
+            )
+            unit = unit_effects[kind].get(event_type)
+            result = dict(results.get(PER_UNIT, results[PER_EXPOSURE]))
+            result.update(
+                {"status": "no_outcomes", "effect": None, "ci_low": None, "ci_high": None, "p_value": None}
+                if unit is None
+                else {
+                    "status": "ok",
+                    "effect": unit.effect,
+                    "ci_low": unit.ci_low,
+                    "ci_high": unit.ci_high,
+                    "p_value": unit.p_value,
+                    "half_life_days": unit.half_life_days,
+                }
+            )
+            rows.append(_row(event_type, kind, horizon_days, PER_UNIT, **counts, **arm_counts, **result))
+        rows.append(
+            _churn_row(
+                event_type, exposed, pool, event_keys, keys, pop, as_of_day, churn_horizon_days,
+                washout_days, controls_per_exposed, counts,
+            )
+        )  # fmt: skip
 
     return pa.Table.from_pylist(rows, schema=OUTPUT_SCHEMA)
+
+
+def _score_arm(series: _Series, keys: _Keys, units: _Units, horizon_days: int, dose: np.ndarray | None) -> _Arm:
+    """The units with the outcome in (t, t + horizon_days], with their mean outcome there."""
+    n, total = series.window(keys(units.codes, units.days + 1), keys(units.codes, units.days + horizon_days + 1))
+    has = n > 0
+    size = np.ones(units.size) if dose is None else dose
+    return _Arm(units.strata[has], total[has] / n[has], size[has], units.codes[has])
+
+
+def _churn_row(
+    event_type: str,
+    exposed: _Units,
+    pool: _Pool,
+    event_keys: np.ndarray,
+    keys: _Keys,
+    pop: _Population,
+    as_of_day: int,
+    churn_horizon_days: int,
+    washout_days: int,
+    controls_per_exposed: int,
+    counts: dict[str, int],
+) -> dict[str, Any]:
+    """The churn hazard ratio of the exposed against churn controls (see Churn in the module docstring)."""
+    # Churn controls are clear of the event type only in [t - washout_days, t]; their follow-up
+    # is censored at their next event of the type, so all of it is unexposed person-time.
+    # (Requiring no event in (t, t + horizon] would favour customers who churn early, since a
+    # churned customer has no more events, and would bias the hazard ratio downwards.)
+    churn_controls = _draw_controls(pool, exposed.strata, event_keys, washout_days, 0, controls_per_exposed)
+    follow = []
+    for units, censor_at_next_event in ((exposed, False), (churn_controls, True)):
+        stop = np.minimum(units.days + churn_horizon_days, as_of_day)
+        if censor_at_next_event:
+            stop = np.minimum(stop, _next_event_day(event_keys, keys(units.codes, units.days), units.days))
+        end = pop.end[units.codes]
+        churned = pop.churned[units.codes] & (end <= stop)
+        time = np.where(churned, end, stop) - units.days
+        at_risk = time > 0
+        follow.append((units.strata[at_risk], churned[at_risk].astype(np.float64), time[at_risk].astype(float)))
+    (s_e, ev_e, t_e), (s_c, ev_c, t_c) = follow
+    churn_counts = {
+        **counts,
+        "control_units": churn_controls.size,
+        "exposed_with_outcome": int(ev_e.sum()),
+        "control_with_outcome": int(ev_c.sum()),
+    }
+    result = _mantel_haenszel_rate_ratio(s_e, ev_e, t_e, s_c, ev_c, t_c) if t_e.size else {"status": "no_outcomes"}
+    return _row(event_type, "churn", churn_horizon_days, **churn_counts, **result)

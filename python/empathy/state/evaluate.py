@@ -8,7 +8,8 @@
   the share of latent weekly valences inside the stated interval of the state (beside the nominal level),
   correlation of predicted and latent weekly valence and arousal (everyone, and customers who never said
   anything), accuracy of the dominant emotion beside always guessing the most frequent one, and the event
-  library's sentiment effects against the true effect signs.
+  library's effects per unit on every label ('valence') against the true effects per unit: their signs, the
+  share of 95% intervals holding the true effect, and the Spearman rank correlation.
 """
 
 from __future__ import annotations
@@ -42,6 +43,10 @@ TRUTH_EVENTS = {
     "web_errors": "web_error",
     "delight_gift": "surprise_gift",
 }
+
+# The demo world's effects are per unit of its own magnitude; this turns one into the library's unit where they
+# differ: a price increase is 15% in the world (generate/effects.py) and 1% in the library.
+TRUTH_PER_LIBRARY_UNIT = {"price_increase": 1 / 15}
 
 
 @dataclass
@@ -187,27 +192,47 @@ def evaluate_state(warehouse: Path, truth: Path | None, *, progress: Callable[[s
             )
         )
 
-    effects = pd.read_parquet(truth / "event_effects.parquet").set_index("event_type")
-    sent = library[(library["outcome"] == "sentiment") & (library["status"] == "ok")].copy()
-    sent = sent[sent["event_type"].isin(TRUTH_EVENTS)]
-    sent["true_effect"] = [effects.loc[TRUTH_EVENTS[e], "valence_effect"] for e in sent["event_type"]]
+    effects = pd.read_parquet(truth / "event_effects.parquet")
+    rows += event_library_rows(library, effects)
+    return rows
+
+
+def true_effect_per_unit(library: pd.DataFrame, effects: pd.DataFrame) -> pd.DataFrame:
+    """The library's 'valence' rows per unit of magnitude with status ok, for events of the demo world,
+    each with the world's true valence effect per unit of the library's magnitude (`true_effect`)."""
+    truth = effects.set_index("event_type")["valence_effect"]
+    rows = library[
+        (library["outcome"] == "valence")
+        & (library["effect_per"] == "unit")
+        & (library["status"] == "ok")
+        & library["event_type"].isin(TRUTH_EVENTS)
+    ].copy()
+    rows["true_effect"] = [truth[TRUTH_EVENTS[e]] * TRUTH_PER_LIBRARY_UNIT.get(e, 1.0) for e in rows["event_type"]]
+    return rows.sort_values("event_type").reset_index(drop=True)
+
+
+def event_library_rows(library: pd.DataFrame, effects: pd.DataFrame) -> list[Row]:
+    """The event library against the demo world's true effects: signs of the significant effects, the share of
+    95% intervals of the effects per unit that hold the true effect, and the rank correlation of the two."""
+    data = "demo truth, event library (every label, effect per unit)"
+    sent = true_effect_per_unit(library, effects)
+    rows: list[Row] = []
+    if sent.empty:
+        return [_not_computed(data, "no event of the demo world measured per unit (status ok)")]
     significant = sent[sent["p_value"] < 0.05]
     if len(significant):
         agree = float((np.sign(significant["effect"]) == np.sign(significant["true_effect"])).mean())
-        rows.append(
-            Row(
-                "demo truth, event library (sentiment effect)",
-                "significant effects with the true sign",
-                len(significant),
-                agree,
-            )
-        )
+        rows.append(Row(data, "significant effects with the true sign", len(significant), agree))
+    inside = (sent["ci_low"] <= sent["true_effect"]) & (sent["true_effect"] <= sent["ci_high"])
+    rows.append(
+        Row(data, "share of 95% intervals holding the true effect", len(sent), float(inside.mean()), 0.95, "nominal")
+    )
     if len(sent) >= 3:
         from scipy.stats import spearmanr
 
         rows.append(
             Row(
-                "demo truth, event library (sentiment effect)",
+                data,
                 "Spearman rho, estimated vs true valence effect per unit",
                 len(sent),
                 float(spearmanr(sent["effect"], sent["true_effect"]).statistic),

@@ -611,7 +611,7 @@ def shown_days_sample(
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """The customer-days whose state is shown between `start` and `end` (a seeded sample of at most `n` rows),
     as a feature matrix, with the days each stands for (days_each_state_stands_for) as weights."""
-    before = frame[frame["state_date"] < pd.Timestamp(end)]
+    before = frame[frame["state_date"] < pd.Timestamp(end)].sort_values(["customer_id", "state_date"], kind="stable")
     days = days_each_state_stands_for(before, end)
     keep = (before["state_date"] >= pd.Timestamp(start)).to_numpy()
     rows, days = before[keep], days[keep]

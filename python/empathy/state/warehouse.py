@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 
 from empathy import status
 from empathy.state.effects import OUTPUT_SCHEMA as EFFECT_SCHEMA
-from empathy.state.effects import estimate_event_effects
+from empathy.state.effects import ROW_KEYS, estimate_event_effects
 from empathy.state.model import STATE_SCHEMA, NoLabels, fit_state_models, predict_states
 from empathy.text.warehouse import as_table, backend  # noqa: F401  (re-exported for the dbt models)
 
@@ -160,6 +160,10 @@ def _population(days: ir.Table) -> pa.Table:
     )
 
 
+# Every label source is an outcome of the event library (and all of them together its 'valence').
+LABEL_OUTCOMES = {"text": "sentiment", "survey_nps": "survey", "survey_csat": "survey", "review": "review"}
+ANSWER_COMMENT_SOURCE = "text_answer_comment"
+
 LIBRARY_SCHEMA = pa.schema(
     [
         ("event_effect_id", pa.string()),
@@ -190,15 +194,28 @@ def event_library(
             fix="land customers and their interactions",
         )
         return pa.Table.from_pylist([], schema=LIBRARY_SCHEMA)
-    said = labels.filter(labels.label_source != "review")
-    outcomes = said.select(
+    outcomes = labels.select(
         "customer_id",
-        outcome_date=said.label_date,
-        outcome=ibis.ifelse(said.label_source == "text", "sentiment", "survey"),
-        value=said.valence,
+        outcome_date=labels.label_date,
+        outcome=labels.label_source.cases(*LABEL_OUTCOMES.items(), else_=labels.label_source),
+        value=labels.valence,
+        # A text label made only of comments of survey answers or reviews was asked for; the other texts (tickets,
+        # chats, calls, posts) are written when something made the customer write. Each has its own level.
+        source=ibis.cases(
+            (
+                (labels.label_source == "text") & (labels.n_answer_comments == labels.n_answers),
+                ibis.literal(ANSWER_COMMENT_SOURCE),
+            ),
+            else_=labels.label_source,
+        ),
     )
     ev = events.select("customer_id", "event_type", event_date=events.event_date, magnitude=events.magnitude)
-    effects = estimate_event_effects(_arrow(ev), _arrow(outcomes), _population(days), as_of=as_of, seed=seed)
+    # Durations (days late, days open) count one unit a day in the per-unit regression.
+    durations = event_types.filter(event_types.magnitude_unit.startswith("days")).event_type
+    per_day = set(_arrow(durations.as_table()).column(0).to_pylist())
+    effects = estimate_event_effects(
+        _arrow(ev), _arrow(outcomes), _population(days), as_of=as_of, seed=seed, per_day_types=per_day
+    )
     counts = _arrow(
         events.group_by("event_type").aggregate(
             events_detected=events.n_events.sum().cast("int64"),
@@ -211,14 +228,15 @@ def event_library(
     frame = pd.DataFrame({"event_type": types["event_type"].to_pylist()})
     for name in ("description", "expected_direction", "magnitude_unit"):
         frame[name] = types[name].to_pylist()
-    outs = pd.DataFrame({"outcome": ["sentiment", "survey", "churn"]})
+    outs = pd.DataFrame(list(ROW_KEYS), columns=["outcome", "effect_per"])
     frame = frame.merge(outs, how="cross")
     eff = effects.to_pandas()
-    frame = frame.merge(eff, on=["event_type", "outcome"], how="left")
+    frame = frame.merge(eff, on=["event_type", "outcome", "effect_per"], how="left")
     frame = frame.merge(counts.to_pandas(), on="event_type", how="left")
     frame[["events_detected", "customers_exposed"]] = frame[["events_detected", "customers_exposed"]].fillna(0)
     for col in (
         "exposed_units",
+        "exposed_customers",
         "exposed_with_outcome",
         "control_units",
         "control_with_outcome",
@@ -233,7 +251,7 @@ def event_library(
     harmful = np.where(frame["outcome"] == "churn", sign > 0, sign < 0)
     expected_negative = frame["expected_direction"] == "negative"
     frame["direction_as_expected"] = np.where(significant, harmful == expected_negative, None)
-    frame["event_effect_id"] = frame["event_type"] + ":" + frame["outcome"]
+    frame["event_effect_id"] = frame["event_type"] + ":" + frame["outcome"] + ":" + frame["effect_per"]
     frame["as_of"] = as_of if isinstance(as_of, date) else pd.Timestamp(as_of).date()
     _report_library(frame)
     return pa.Table.from_pandas(frame[LIBRARY_SCHEMA.names], schema=LIBRARY_SCHEMA, preserve_index=False)

@@ -26,6 +26,7 @@ import pyarrow as pa
 
 from empathy.text.encoder import OnnxEncoder
 from empathy.text.features import build_views
+from empathy.text.language import LanguagePrior, resolve_languages
 from empathy.text.model import CHUNK, ModelMissing, TextModel, detect_languages
 from empathy.text.normalize import normalise_text
 from empathy.text.schema import SIGNAL_SCHEMA
@@ -89,28 +90,33 @@ class AccurateTextModel:
     def decide(self, task: str, p: np.ndarray) -> np.ndarray:
         return (np.log(np.clip(p, 1e-12, None)) + self.offsets[task]).argmax(axis=1)
 
-    def score(self, texts: Sequence[str | None]) -> pa.Table:
-        """One `SIGNAL_SCHEMA` row per input text, in input order, as `TextModel.score`."""
+    def score(self, texts: Sequence[str | None], prior: LanguagePrior | None = None) -> pa.Table:
+        """One `SIGNAL_SCHEMA` row per input text, in input order, as `TextModel.score` (`prior`: the same)."""
         texts = [normalise_text(t) for t in texts]
-        parts = [self._score_chunk(texts[i : i + CHUNK]) for i in range(0, len(texts), CHUNK)]
+        parts = []
+        for i in range(0, len(texts), CHUNK):
+            part = prior
+            if prior is not None and prior.declared is not None:
+                part = LanguagePrior(prior.declared[i : i + CHUNK], prior.mix, prior.switch_confidence)
+            parts.append(self._score_chunk(texts[i : i + CHUNK], part))
         if not parts:
             return SIGNAL_SCHEMA.empty_table()
         return pa.concat_tables(parts)
 
-    def _score_chunk(self, texts: list[str]) -> pa.Table:
+    def _score_chunk(self, texts: list[str], prior: LanguagePrior | None) -> pa.Table:
         fast = self.fast
-        languages, confidences = detect_languages(texts)
+        detected, confidences = detect_languages(texts)
+        languages, sources = resolve_languages(detected, confidences, prior)
         english = np.array([lang == "en" for lang in languages], dtype=bool)
         views = build_views(texts, fast.embedder, fast.ngrams if english.any() else None, english_rows=english)
         probs = fast.probabilities(views, english)
         decisions = fast.decisions(probs, english)
-        rows = np.array(
-            [lang in ENCODER_LANGUAGES and bool(t) for lang, t in zip(languages, texts, strict=True)], dtype=bool
-        )
+        rows = np.array([lang in ENCODER_LANGUAGES and bool(t) for lang, t in zip(languages, texts, strict=True)])
         if rows.any():
             chosen = [t for t, keep in zip(texts, rows, strict=True) if keep]
             encoded = self.encoder_probabilities(chosen, probs["intent"][rows])
             for task, p in encoded.items():
                 probs[task][rows] = p
                 decisions[task][rows] = self.decide(task, p)
-        return fast.table(texts, languages, confidences, views, probs, decisions, version=self.version)
+        language = {"language": languages, "detected_language": detected, "language_source": sources}
+        return fast.table(texts, language, confidences, views, probs, decisions, version=self.version)

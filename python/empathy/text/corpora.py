@@ -4,8 +4,12 @@
 |-----------------------------------|------------------------------------|-------------------------------------------|
 | GoEmotions (Ekman, group, 28)     | ../shared/data/goemotions          | emotion and sentiment heads; praise/other |
 | Bitext customer support           | ../shared/data/bitext_customer_support | intent and topic heads (80%), held out 20% |
+| CFPB complaint narratives         | ../shared/data/cfpb_complaints     | complaints (80%), held out 20%            |
+| Women's clothing reviews          | ../shared/data/womens_clothing_reviews | 1-2 star complaints, 5 star praise (80%) |
+| banking77                         | ../shared/data/banking77           | support requests (train), held out (test) |
 | seed set (project)                | empathy/text/data/seed_train.tsv   | intents and topics the public data lacks  |
 | evaluation set (project)          | empathy/text/data/eval_multilingual.tsv | evaluation only: en, es, pt          |
+| Women's clothing reviews          | ../shared/data/womens_clothing_reviews | evaluation only: the company model's out-of-time AUC |
 
 GoEmotions' dev split is never trained on; its test split is not in the repo at all.
 """
@@ -13,8 +17,11 @@ GoEmotions' dev split is never trained on; its test split is not in the repo at 
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 import os
 import random
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -175,3 +182,152 @@ def eval_rows() -> list[dict[str, str]]:
 
 
 SEED_SENTIMENT = {"complaint": "negative", "cancellation_intent": "negative", "praise": "positive"}
+
+
+# -- real customer text: complaints, reviews, banking queries ---------------------------------------------------
+
+TOPIC_TO_REASON = {
+    "delivery": "delivery",
+    "product_quality": "quality",
+    "price_billing": "billing",
+    "service_staff": "staff",
+    "account_technical": "technical",
+    "other": "other",
+}
+SNIPPET_WORDS = 45  # customer messages are short: a long narrative is cut to its opening sentences
+_MASK = re.compile(r"\bX{2,}(?:/X{2,})*\b|\{\$[\d,.]+\}")
+
+
+@dataclass
+class CustomerRow:
+    text: str
+    intent: str  # product intent
+    topic: str  # product topic (a complaint's reason through TOPIC_TO_REASON)
+    source: str
+
+
+def in_holdout(key: str, share: float = 0.2) -> bool:
+    """Stable split by a row's own key: the same row is held out whatever else the file holds."""
+    return int(hashlib.md5(key.encode("utf-8")).hexdigest()[:8], 16) / 0xFFFFFFFF < share
+
+
+def _split(rows: list[CustomerRow], split: str) -> list[CustomerRow]:
+    keep_holdout = split == "holdout"
+    return [r for r in rows if in_holdout(r.source + r.text) == keep_holdout]
+
+
+def snippet(text: str, words: int = SNIPPET_WORDS) -> str:
+    """The opening sentences of a narrative, masks removed, at most about `words` words."""
+    text = " ".join(_MASK.sub("", text).split())
+    sentences = re.split(r"(?<=[.!?])\s+", text)
+    out: list[str] = []
+    for sentence in sentences:
+        if out and len(" ".join([*out, sentence]).split()) > words:
+            break
+        out.append(sentence)
+    return " ".join(" ".join(out).split()[: words * 2])
+
+
+CFPB_TOPIC_WORDS = (
+    ("price_billing", ("fee", "charge", "interest", "billing", "payment", "statement", "overdraft", "refund", "money")),
+    ("service_staff", ("customer service", "communication", "representative", "threat", "harass", "contact")),
+    ("account_technical", ("online", "access", "managing", "opening", "closing", "login", "website", "app")),
+)
+
+
+def cfpb_topic(issue: str) -> str:
+    issue = issue.lower()
+    for topic, words in CFPB_TOPIC_WORDS:
+        if any(w in issue for w in words):
+            return topic
+    return "other"
+
+
+def cfpb(split: str) -> list[CustomerRow]:
+    """Consumer complaints to the CFPB (narratives only), as short complaint messages with a topic from the issue."""
+    folder = require_shared() / "cfpb_complaints"
+    rows: list[CustomerRow] = []
+    for path in sorted(folder.glob("*.csv")):
+        with open(path, encoding="utf-8", newline="") as handle:
+            for record in csv.DictReader(handle):
+                narrative = record.get("Consumer complaint narrative") or ""
+                if len(narrative.split()) >= 5:
+                    topic = cfpb_topic(f"{record.get('Issue') or ''} {record.get('Sub-issue') or ''}")
+                    rows.append(CustomerRow(snippet(narrative), "complaint", topic, "cfpb"))
+    for record in json.loads((folder / "cfpb_stratified_11_products_220.json").read_text(encoding="utf-8")):
+        rows.append(CustomerRow(snippet(record["text"]), "complaint", "other", "cfpb"))
+    return _split(rows, split)
+
+
+def clothing_reviews(split: str) -> list[CustomerRow]:
+    """E-commerce reviews: 1-2 stars not recommended are quality complaints; 5 stars recommended are praise."""
+    path = require_shared() / "womens_clothing_reviews" / "womens_clothing_ecommerce_reviews.csv"
+    rows: list[CustomerRow] = []
+    with open(path, encoding="utf-8", newline="") as handle:
+        for record in csv.DictReader(handle):
+            body = " ".join(filter(None, [record["Title"], record["Review Text"]])).strip()
+            if not body:
+                continue
+            rating, recommended = int(record["Rating"]), record["Recommended IND"] == "1"
+            if rating <= 2 and not recommended:
+                rows.append(CustomerRow(snippet(body), "complaint", "product_quality", "reviews"))
+            elif rating == 5 and recommended:
+                rows.append(CustomerRow(snippet(body), "praise", "product_quality", "reviews"))
+    return _split(rows, split)
+
+
+BANKING_INTENT = {"terminate_account": "cancellation_intent"}  # everything else: support_request
+BANKING_TOPIC_WORDS = (
+    ("delivery", ("card_arrival", "card_delivery_estimate", "order_physical_card", "get_physical_card")),
+    ("price_billing", ("fee", "charge", "refund", "exchange", "payment", "top_up", "transfer", "cash", "balance")),
+    ("account_technical", ("not_working", "pin", "passcode", "verify", "identity", "virtual", "app", "lost", "stolen")),
+)
+
+
+def banking_topic(category: str) -> str:
+    for topic, words in BANKING_TOPIC_WORDS:
+        if any(w in category for w in words):
+            return topic
+    return "other"
+
+
+def banking77(split: str) -> list[CustomerRow]:
+    """Online-banking queries (train.csv or test.csv): support requests, account closing as cancellation."""
+    path = require_shared() / "banking77" / ("test.csv" if split == "holdout" else "train.csv")
+    with open(path, encoding="utf-8", newline="") as handle:
+        return [
+            CustomerRow(
+                r["text"],
+                BANKING_INTENT.get(r["category"], "support_request"),
+                banking_topic(r["category"]),
+                "banking77",
+            )
+            for r in csv.DictReader(handle)
+        ]
+
+
+WOMENS_CLOTHING = Path("womens_clothing_reviews") / "womens_clothing_ecommerce_reviews.csv"
+
+
+def womens_clothing_reviews() -> Labelled:
+    """The reviews with a text, in file order, labelled by their stars (1-2 negative, 3 neutral, 4-5 positive)."""
+    from empathy.text.domain import rating_to_label
+
+    path = shared_data_dir() / WOMENS_CLOTHING
+    if not path.exists():
+        raise FileNotFoundError(f"rated reviews not found at {path}: set EMPATHY_SHARED_DATA to the folder holding it")
+    texts, labels = [], []
+    with open(path, encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            text, label = (row.get("Review Text") or "").strip(), rating_to_label("review", _number(row.get("Rating")))
+            if text and label:
+                texts.append(text)
+                labels.append(label)
+    return Labelled(texts, labels, "womens_clothing_reviews")
+
+
+def _number(value: str | None) -> float | None:
+    try:
+        return float(value) if value not in (None, "") else None
+    except ValueError:
+        return None

@@ -12,7 +12,11 @@ products' names, the sector's jargon and how these customers write. Whether it d
 3. the better by macro-F1 is chosen per language; ties go to the generic model (it needs no upkeep);
 4. the chosen domain models are refitted on all the rated rows of their language for scoring. The figures reported
    by `evaluations()` are those of the time-split fit, i.e. an honest estimate of how the refitted model does on
-   texts it has not seen.
+   texts it has not seen: macro-F1, accuracy, and the polarity AUC of the sentiment score beside that of a char
+   n-gram TF-IDF logistic regression fitted on the same older rows (`empathy.text.baseline`);
+5. the rated texts themselves are never scored by a model that saw them: they are cut into `FOLDS` blocks by time
+   and each block is scored by a model fitted, with the same C, on the other blocks (`empathy.text.crossfit`).
+   Every other text is scored by the refitted model.
 
 A language with fewer than `min_train` older or `min_test` newer rated texts gets no model of its own. When it still
 has `min_test` newer texts to judge on, the pooled model (`'all'`: every language's older rows) is evaluated on them
@@ -30,6 +34,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -42,6 +47,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.pipeline import FeatureUnion, Pipeline
 
+from empathy.text.baseline import baseline_scores, polarity_auc
+from empathy.text.crossfit import NOT_TRAINED_ON, CrossFit, cross_fit
 from empathy.text.schema import SENTIMENT_LABELS
 
 POOLED = "all"  # the language key of the model fitted on every language
@@ -53,6 +60,7 @@ DEFAULT_C = 2.0  # when the training part is too small to tune on
 INNER_VALIDATION = 0.2  # share of the training part (its newest rows) used to pick C
 MIN_INNER_VALIDATION = 30
 MAX_ITER = 2000
+FOLDS = 5  # time blocks of the rated texts for cross-fitted scores
 
 REQUIRED_COLUMNS: dict[str, str] = {
     "text": "the rated text (string)",
@@ -60,6 +68,9 @@ REQUIRED_COLUMNS: dict[str, str] = {
     "occurred_at": "when the text was written (timestamp or date)",
     "rating_label": "the customer's rating mapped to negative/neutral/positive (see rating_to_label)",
     "generic_label": "the generic model's sentiment_label for the text (negative/neutral/positive)",
+}
+OPTIONAL_COLUMNS: dict[str, str] = {
+    "generic_score": "the generic model's sentiment_score for the text (float, -1 to 1): gives generic_auc",
 }
 
 EVALUATION_SCHEMA = pa.schema(
@@ -75,6 +86,9 @@ EVALUATION_SCHEMA = pa.schema(
         pa.field("domain_macro_f1", pa.float64()),
         pa.field("generic_accuracy", pa.float64()),
         pa.field("domain_accuracy", pa.float64()),
+        pa.field("generic_auc", pa.float64()),
+        pa.field("domain_auc", pa.float64()),
+        pa.field("baseline_auc", pa.float64()),
         pa.field("chosen_model", pa.string()),
         pa.field("domain_model", pa.string()),
         pa.field("reason", pa.string()),
@@ -191,6 +205,7 @@ class _Rows:
     time: np.ndarray  # datetime64[us]
     rating: np.ndarray  # str
     generic: np.ndarray  # str; '' where the generic model gave no label (counted as wrong)
+    generic_score: np.ndarray  # float; NaN where not given
 
 
 def _prepare(data: Any) -> _Rows:
@@ -206,6 +221,7 @@ def _prepare(data: Any) -> _Rows:
     generic = _strings(table, "generic_label")
     _check_labels(rating, "rating_label")
     _check_labels(generic, "generic_label")
+    generic_score = _floats(table, "generic_score")
     # nothing to learn from a text without a rating, without words or without a date to place it in time
     keep = pc.and_(
         pc.and_(pc.is_valid(rating), pc.is_valid(time)),
@@ -217,7 +233,18 @@ def _prepare(data: Any) -> _Rows:
         time=pc.filter(time, keep).to_numpy(zero_copy_only=False).astype("datetime64[us]"),
         rating=_numpy_strings(pc.filter(rating, keep)),
         generic=_numpy_strings(pc.fill_null(pc.filter(generic, keep), "")),
+        generic_score=pc.filter(generic_score, keep).to_numpy(zero_copy_only=False).astype(np.float64),
     )
+
+
+def _floats(table: pa.Table, name: str) -> pa.Array:
+    """An optional numeric column as float64 with NaN for nulls (all NaN when the column is absent)."""
+    if name not in table.column_names:
+        return pa.array(np.full(table.num_rows, np.nan))
+    column = _column(table, name)
+    if not (pa.types.is_floating(column.type) or pa.types.is_integer(column.type) or pa.types.is_null(column.type)):
+        raise ValueError(f"column {name!r} must hold numbers ({OPTIONAL_COLUMNS[name]}), got {column.type}")
+    return pc.fill_null(column.cast(pa.float64()), np.nan)
 
 
 # -- the split, the features, the classifier ------------------------------------------------------------------------
@@ -325,13 +352,15 @@ class DomainSentiment:
     """The company's sentiment models and how they compared with the generic model.
 
     `models` maps a model key (a language code, or 'all' for the pooled model) to a classifier refitted on every
-    rated row of that key; `routes` maps each language whose chosen model is the domain one to its model key.
+    rated row of that key; `routes` maps each language whose chosen model is the domain one to its model key;
+    `crossfits` holds, per model key, the fold models that score the rated texts the refitted model saw.
     """
 
     models: dict[str, Pipeline] = field(default_factory=dict)
     routes: dict[str, str] = field(default_factory=dict)
     cutoff: datetime | None = None
     params: dict[str, float] = field(default_factory=dict)  # model key -> C
+    crossfits: dict[str, CrossFit] = field(default_factory=dict)  # model key -> the fold models of its rated texts
     _evaluations: pa.Table = field(default_factory=EVALUATION_SCHEMA.empty_table)
 
     def evaluations(self) -> pa.Table:
@@ -339,7 +368,9 @@ class DomainSentiment:
 
         n_train/n_test and the time ranges are the language's own rated texts on each side of the cutoff; the
         macro-F1 and accuracy figures are on its test part (null where there was nothing to score, or no domain
-        model). `domain_model` names the model evaluated ('domain:<language>' or 'domain:all'); `chosen_model`
+        model). generic_auc, domain_auc and baseline_auc are the polarity AUCs (`baseline.polarity_auc`) of the
+        generic model's score, the company model's and the char n-gram baseline's (fitted on the same older rows)
+        on the same newer texts; null where not computable. `domain_model` names the model evaluated ('domain:<language>' or 'domain:all'); `chosen_model`
         says which model scores the language's texts ('domain' or 'generic'). The 'all' row compares the pooled
         model with the generic one over every language's newer texts; its `chosen_model` is 'domain' only when it
         scores some language (named in `reason`), so 'domain' always means "used for scoring".
@@ -357,7 +388,8 @@ class DomainSentiment:
         sentiment_intensity = max(P(positive), P(negative)), in [0, 1]: 0 when surely neutral, 1 when surely
         positive or surely negative (already on the 0-1 scale, no rescaling needed); sentiment_model =
         'domain:<key>'. Every column is null for other languages and for blank texts, where the generic model's
-        values stand.
+        values stand. A text the refitted model was fitted on is scored by the fold model that did not see it
+        (cross-fitting, see `empathy.text.crossfit`), so no published score comes from a model that learnt it.
         """
         text_array = pa.array(texts, type=pa.string()) if not isinstance(texts, pa.Array | pa.ChunkedArray) else texts
         lang_array = (
@@ -384,19 +416,33 @@ class DomainSentiment:
         if not wanted.any():
             return _score_table(score, label, intensity, name)
         rows = np.flatnonzero(wanted)
-        x = _features(pc.take(text_array, pa.array(rows)).to_pylist())
-        for model_key, model in self.models.items():
-            mine = key[rows] == model_key
-            if not mine.any():
-                continue
-            p = _proba(model, x[mine])
-            at = rows[mine]
-            negative, positive = p[:, 0], p[:, 2]
-            score[at] = positive - negative
-            label[at] = np.asarray(SENTIMENT_LABELS)[p.argmax(axis=1)]
-            intensity[at] = np.maximum(positive, negative)
-            name[at] = f"{DOMAIN}:{model_key}"
+        wanted_texts = pc.take(text_array, pa.array(rows)).to_pylist()
+        x = _features(wanted_texts)
+        for model_key in self.models:
+            mine = np.flatnonzero(key[rows] == model_key)
+            for model, part in self._scorers(model_key, [wanted_texts[i] for i in mine]):
+                p = _proba(model, x[mine[part]])
+                at = rows[mine[part]]
+                negative, positive = p[:, 0], p[:, 2]
+                score[at] = positive - negative
+                label[at] = np.asarray(SENTIMENT_LABELS)[p.argmax(axis=1)]
+                intensity[at] = np.maximum(positive, negative)
+                name[at] = f"{DOMAIN}:{model_key}"
         return _score_table(score, label, intensity, name)
+
+    def _scorers(self, model_key: str, texts: list[str]) -> list[tuple[Pipeline, np.ndarray]]:
+        """(model, row mask) pairs covering `texts`: a text the model was fitted on goes to the fold model that
+        did not see it, any other text to the refitted model. A fold without a model leaves its texts unscored."""
+        if not texts:
+            return []
+        crossfit = self.crossfits.get(model_key)
+        folds = crossfit.folds(texts) if crossfit else np.full(len(texts), NOT_TRAINED_ON)
+        out = []
+        for fold in np.unique(folds):
+            model = self.models[model_key] if fold == NOT_TRAINED_ON else crossfit.models[fold]
+            if model is not None:
+                out.append((model, folds == fold))
+        return out
 
 
 def _score_table(score: np.ndarray, label: np.ndarray, intensity: np.ndarray, name: np.ndarray) -> pa.Table:
@@ -429,6 +475,16 @@ def _shortage(n_train: int, n_test: int, classes: int, min_train: int, min_test:
     return "; ".join(problems) or None
 
 
+def _auc_note(domain_auc: float | None, baseline_auc: float | None) -> str:
+    """The out-of-time AUCs in words, for `reason`."""
+    if domain_auc is None:
+        return "; no out-of-time AUC (the newer texts are not rated both positive and negative)"
+    if baseline_auc is None:
+        return f"; out-of-time AUC {domain_auc:.3f} (the char n-gram baseline could not be fitted)"
+    verdict = "beats" if domain_auc > baseline_auc else "does not beat"
+    return f"; out-of-time AUC {domain_auc:.3f} {verdict} the char n-gram baseline's {baseline_auc:.3f}"
+
+
 def fit_domain_sentiment(
     table: Any,
     *,
@@ -436,13 +492,15 @@ def fit_domain_sentiment(
     min_train: int = 200,
     min_test: int = 50,
     seed: int = 0,
+    refit: bool = True,
 ) -> DomainSentiment:
     """Fit, judge and choose the company's sentiment models from rated texts (see the module docstring).
 
-    `table` holds text, language, occurred_at, rating_label and generic_label (a `source` column may be there and
-    is not needed: the rating is already mapped, see `rating_to_label`). Rows without a rating label, a date or any
-    non-blank text are left out. Returns a `DomainSentiment`; with no usable rows it has no models and empty,
-    typed evaluations.
+    `table` holds text, language, occurred_at, rating_label and generic_label, and may hold generic_score (for
+    generic_auc; a `source` column may be there and is not needed: the rating is already mapped, see
+    `rating_to_label`). Rows without a rating label, a date or any non-blank text are left out. Returns a
+    `DomainSentiment`; with no usable rows it has no models and empty, typed evaluations. `refit=False` stops after
+    the evaluations (no models to score with: for benchmarks).
     """
     if not 0 < test_fraction < 1:
         raise ValueError(f"test_fraction must be between 0 and 1 (exclusive), got {test_fraction}")
@@ -458,13 +516,27 @@ def fit_domain_sentiment(
     x = _features(rows.texts)
 
     fitted: dict[str, tuple[Pipeline, float]] = {}  # model key -> (time-split fit, C)
+    # keyed by the rows: with a single language the pooled model's rows are that language's, fitted once
+    fits_by_rows: dict[bytes, tuple[Pipeline, float]] = {}
+    baselines: dict[bytes, np.ndarray] = {}  # the baseline's scores of the rows' newer part (NaN elsewhere)
 
     def split_fit(key: str, mask: np.ndarray) -> tuple[Pipeline, float]:
-        if key not in fitted:
-            on = mask & train
+        on = mask & train
+        if on.tobytes() not in fits_by_rows:
             c = _tune_c(x[on], rows.rating[on], rows.time[on], seed)
-            fitted[key] = (_fit(x[on], rows.rating[on], c, seed), c)
+            fits_by_rows[on.tobytes()] = (_fit(x[on], rows.rating[on], c, seed), c)
+        fitted[key] = fits_by_rows[on.tobytes()]
         return fitted[key]
+
+    def baseline(mask: np.ndarray) -> np.ndarray:
+        if mask.tobytes() not in baselines:
+            on, off = np.flatnonzero(mask & train), np.flatnonzero(mask & test)
+            scores = np.full(n, np.nan)
+            found = baseline_scores([rows.texts[i] for i in on], rows.rating[on], [rows.texts[i] for i in off], seed)
+            if found is not None:
+                scores[off] = found
+            baselines[mask.tobytes()] = scores
+        return baselines[mask.tobytes()]
 
     everything = np.ones(n, dtype=bool)
     pooled_shortage = _shortage(
@@ -483,6 +555,7 @@ def fit_domain_sentiment(
         if n_test:
             record["generic_macro_f1"] = _macro_f1(truth, rows.generic[te])
             record["generic_accuracy"] = float(accuracy_score(truth, rows.generic[te]))
+            record["generic_auc"] = polarity_auc(truth, rows.generic_score[te])
         own = _shortage(n_train, n_test, len(np.unique(rows.rating[tr])), min_train, min_test)
         if language == POOLED:
             key, why_not = (None, f"pooled model: {own}") if own else (POOLED, None)
@@ -499,12 +572,16 @@ def fit_domain_sentiment(
             record.update(chosen_model=GENERIC, domain_model=None, reason=f"{why_not}: the generic model stays")
             records.append(record)
             continue
-        model, c = split_fit(key, everything if key == POOLED else mine)
-        predicted = _predict(model, x[te])
+        key_rows = everything if key == POOLED else mine
+        model, c = split_fit(key, key_rows)
+        proba = _proba(model, x[te])
+        predicted = np.asarray(SENTIMENT_LABELS)[proba.argmax(axis=1)]
         domain_f1 = _macro_f1(truth, predicted)
         record.update(
             domain_macro_f1=domain_f1,
             domain_accuracy=float(accuracy_score(truth, predicted)),
+            domain_auc=polarity_auc(truth, proba[:, 2] - proba[:, 0]),
+            baseline_auc=polarity_auc(truth, baseline(key_rows)[te]),
             domain_model=f"{DOMAIN}:{key}",
         )
         generic_f1 = record["generic_macro_f1"]
@@ -516,7 +593,7 @@ def fit_domain_sentiment(
         reason = (
             f"{what}, C={c:g}, fitted on texts before {cutoff:%Y-%m-%d %H:%M:%S}, {verdict} the generic model on "
             f"macro-F1 over the newer texts ({domain_f1:.3f} vs {generic_f1:.3f})"
-        )
+        ) + _auc_note(record["domain_auc"], record["baseline_auc"])
         if language == POOLED:
             # the pooled row is last: it is 'chosen' when it scores some language, and says which
             users = sorted(lang for lang, k in chosen_keys.items() if k == POOLED)
@@ -530,25 +607,33 @@ def fit_domain_sentiment(
         record["reason"] = reason
         records.append(record)
 
-    # the chosen models are refitted on every rated row of their key (same C) for scoring
+    # the chosen models are refitted on every rated row of their key (same C) for scoring; their own rated texts
+    # are scored by fold models that did not see them
     models: dict[str, Pipeline] = {}
-    for key in sorted(set(chosen_keys.values())):
+    crossfits: dict[str, CrossFit] = {}
+    for key in sorted(set(chosen_keys.values())) if refit else []:
         mask = everything if key == POOLED else rows.language == key
-        models[key] = _fit(x[mask], rows.rating[mask], fitted[key][1], seed)
+        fit = partial(_fit, c=fitted[key][1], seed=seed)
+        models[key] = fit(x[mask], rows.rating[mask])
+        texts = [rows.texts[i] for i in np.flatnonzero(mask)]
+        crossfits[key] = cross_fit(x[mask], rows.rating[mask], texts, rows.time[mask], fit, FOLDS)
     evaluations = pa.Table.from_pylist(
         [{f.name: r.get(f.name) for f in EVALUATION_SCHEMA} for r in records], schema=EVALUATION_SCHEMA
     )
     return DomainSentiment(
         models=models,
-        routes=chosen_keys,
+        routes=chosen_keys if refit else {},
         cutoff=cutoff,
         params={key: c for key, (_, c) in fitted.items()},
+        crossfits=crossfits,
         _evaluations=evaluations,
     )
 
 
 __all__ = [
     "EVALUATION_SCHEMA",
+    "FOLDS",
+    "OPTIONAL_COLUMNS",
     "RATING_SCALES",
     "SCORE_SCHEMA",
     "DomainSentiment",

@@ -24,15 +24,16 @@ import numpy as np
 import pyarrow as pa
 import scipy.sparse as sps
 
+from empathy.text import rules
 from empathy.text.embedding import StaticEmbedder
 from empathy.text.features import NgramVocab, Views, build_views
+from empathy.text.language import LANGUAGES, LanguagePrior, resolve_languages
 from empathy.text.normalize import normalise_text
 from empathy.text.schema import EMOTIONS, SIGNAL_SCHEMA
 
 ARTIFACTS = Path(__file__).with_name("artifacts")
 ARTIFACT_FILES = ("manifest.json", "projection.npz", "ngrams.npz", "heads.npz")
 TASKS = ("sentiment", "emotion", "intent", "topic")
-LANGUAGES = ("en", "es", "pt", "fr", "de", "it")
 CHUNK = 4096
 
 
@@ -61,7 +62,10 @@ class Head:
     def proba(self, x) -> np.ndarray:
         # float64 throughout: a float32 product's last bits depend on how BLAS splits it over threads and on
         # the array's alignment, so the same text could get a probability 3e-8 apart in two runs
-        x = x.astype(np.float64) if sps.issparse(x) else np.asarray(x, dtype=np.float64)
+        if sps.issparse(x):
+            x = x if x.dtype == np.float64 else x.astype(np.float64)
+        else:
+            x = np.asarray(x, dtype=np.float64)
         logits = np.asarray(x @ self.coef.T) + self.intercept
         logits -= logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
@@ -131,23 +135,40 @@ class TextModel:
 
     # -- scoring -------------------------------------------------------------------------------------------
     def probabilities(self, views: Views, english: np.ndarray) -> dict[str, np.ndarray]:
-        """Per task, class probabilities (n, classes): the English head for English texts, else multilingual."""
+        """Per task, class probabilities (n, classes): the English head for English texts, else multilingual;
+        then the customer-service rules (`empathy.text.rules`), and "sarcasm", the rule's score (n,)."""
         out = {}
+        multilingual = np.asarray(views.multilingual, dtype=np.float64)
+        english_x = None
+        if english.any() and views.english is not None:
+            # once for all heads: a sparse astype sorts the indices again on every call
+            english_x = views.english.astype(np.float64)
+            english_x.sum_duplicates()
         for task in TASKS:
-            multi = self.heads[task, "multilingual"]
-            p = multi.proba(views.multilingual)
-            if english.any() and views.english is not None:
-                p[english] = self.heads[task, "english"].proba(views.english)  # rows of English texts only
+            p = self.heads[task, "multilingual"].proba(multilingual)
+            if english_x is not None:
+                p[english] = self.heads[task, "english"].proba(english_x)  # rows of English texts only
             out[task] = p
         out["sentiment"] = self.problem_aware(out["sentiment"], out["intent"])
+        classes = {task: self.heads[task, "multilingual"].classes for task in TASKS}
+        emoji = np.array([s if s is not None else 0.0 for s in views.emoji_sentiment], dtype=np.float64)
+        out["sarcasm"] = rules.sarcasm_scores(views.cues, self.p_problem(out["intent"]), emoji)
+        rules.flip_sarcasm(out, classes, out["sarcasm"])
+        rules.lift_negated_negatives(out, classes, views.cues)
+        rules.settle_complaint_or_request(out, classes, views.cues)
+        rules.lift_cued_emotions(out, classes, views.cues)
         return out
+
+    def p_problem(self, p_intent: np.ndarray) -> np.ndarray:
+        """P(complaint or cancellation) per text."""
+        intent = self.heads["intent", "multilingual"].classes
+        return p_intent[:, intent.index("complaint")] + p_intent[:, intent.index("cancellation_intent")]
 
     def problem_aware(self, p_sent: np.ndarray, p_intent: np.ndarray) -> np.ndarray:
         """Move neutral mass to negative by P(complaint or cancellation): "order 4411 still not here" is
         negative to a customer-service team even without an emotion word."""
         sent = self.heads["sentiment", "multilingual"].classes
-        intent = self.heads["intent", "multilingual"].classes
-        problem = p_intent[:, intent.index("complaint")] + p_intent[:, intent.index("cancellation_intent")]
+        problem = self.p_problem(p_intent)
         neg, neu = sent.index("negative"), sent.index("neutral")
         out = p_sent.copy()
         moved = out[:, neu] * np.clip(problem, 0.0, 1.0)
@@ -165,23 +186,40 @@ class TextModel:
         """Per task, the chosen class's index in the head's classes (after the head's decision offsets)."""
         return {task: self._decide(task, probs[task], english) for task in TASKS}
 
-    def score(self, texts: Sequence[str | None]) -> pa.Table:
-        """One `SIGNAL_SCHEMA` row per input text, in input order (None/empty text gives 'und' and neutral)."""
+    def score(self, texts: Sequence[str | None], prior: LanguagePrior | None = None) -> pa.Table:
+        """One `SIGNAL_SCHEMA` row per input text, in input order (None/empty text gives 'und' and neutral).
+
+        Without `prior` each text has the detector's language; with it, short texts lean on the writer's declared
+        language and the company's mix (`empathy.text.language`). The language chooses the heads."""
         texts = [normalise_text(t) for t in texts]
-        parts = [self._score_chunk(texts[i : i + CHUNK]) for i in range(0, len(texts), CHUNK)]
+        parts = []
+        for i in range(0, len(texts), CHUNK):
+            part = prior
+            if prior is not None and prior.declared is not None:
+                part = LanguagePrior(prior.declared[i : i + CHUNK], prior.mix, prior.switch_confidence)
+            parts.append(self._score_chunk(texts[i : i + CHUNK], part))
         if not parts:
             return SIGNAL_SCHEMA.empty_table()
         return pa.concat_tables(parts)
 
-    def _score_chunk(self, texts: list[str]) -> pa.Table:
-        languages, confidences = detect_languages(texts)
+    def _score_chunk(self, texts: list[str], prior: LanguagePrior | None) -> pa.Table:
+        detected, confidences = detect_languages(texts)
+        languages, sources = resolve_languages(detected, confidences, prior)
         english = np.array([lang == "en" for lang in languages], dtype=bool)
         views = build_views(texts, self.embedder, self.ngrams if english.any() else None, english_rows=english)
         probs = self.probabilities(views, english)
-        return self.table(texts, languages, confidences, views, probs, self.decisions(probs, english))
+        language = {"language": languages, "detected_language": detected, "language_source": sources}
+        return self.table(texts, language, confidences, views, probs, self.decisions(probs, english))
 
     def table(
-        self, texts, languages, confidences, views: Views, probs, decisions, version: str | None = None
+        self,
+        texts,
+        language: dict[str, list[str]],
+        confidences,
+        views: Views,
+        probs,
+        decisions,
+        version: str | None = None,
     ) -> pa.Table:
         """`SIGNAL_SCHEMA` rows from the probabilities and decisions (`version`: the model_version to stamp)."""
         sent_classes = self.heads["sentiment", "multilingual"].classes
@@ -199,28 +237,27 @@ class TextModel:
         empty = np.array([not t for t in texts], dtype=bool)
         score = p_pos - p_neg
         intensity = np.clip(0.5 * (np.abs(score) + (1.0 - p_emo[:, EMOTIONS.index("neutral")])), 0.0, 1.0)
-        emoji_pos = np.array([max(s or 0.0, 0.0) for s in views.emoji_sentiment], dtype=np.float32)
-        lexical_positive = np.maximum(p_emo[:, EMOTIONS.index("joy")], emoji_pos)
-        p_complaint = probs["intent"][:, intent_classes.index("complaint")]
-        sarcasm = np.clip(lexical_positive * np.maximum(p_complaint, p_neg) * 2.0, 0.0, 1.0) * (1 - p_pos * p_pos)
+        intents = np.array(intent_classes)[intent_idx] if len(texts) else np.array([], dtype=str)
+        topics = np.array(topic_classes)[topic_idx] if len(texts) else np.array([], dtype=str)
         columns = {
             "text_hash": [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts],  # texts are normalised already
             "model_version": [version or self.version] * len(texts),
-            "language": languages,
+            **language,
             "language_confidence": confidences,
             "sentiment_score": np.where(empty, 0.0, score),
             "sentiment_label": np.where(empty, "neutral", sentiment_label) if len(texts) else [],
             "sentiment_intensity": np.where(empty, 0.0, intensity),
             **{f"emotion_{e}": p_emo[:, i] for i, e in enumerate(EMOTIONS)},
             "dominant_emotion": np.where(empty, "neutral", dominant) if len(texts) else [],
-            "intent": np.array(intent_classes)[intent_idx] if len(texts) else [],
+            "intent": intents,
             "intent_confidence": probs["intent"][rows, intent_idx],
-            "topic": np.array(topic_classes)[topic_idx] if len(texts) else [],
+            "complaint_reason": rules.complaint_reasons(intents, topics),
+            "topic": topics,
             "topic_confidence": probs["topic"][rows, topic_idx],
             "emoji_count": views.emoji_count,
             "emoji_sentiment": views.emoji_sentiment,
             "has_negation": views.has_negation,
-            "sarcasm_score": sarcasm,
+            "sarcasm_score": np.where(empty, 0.0, probs["sarcasm"]),
         }
         return pa.table(
             {

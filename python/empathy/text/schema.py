@@ -19,6 +19,7 @@ INTENTS = (
     "praise",
     "other",
 )
+COMPLAINT_REASONS = ("delivery", "quality", "billing", "staff", "technical", "other")
 TOPICS = ("delivery", "product_quality", "price_billing", "service_staff", "account_technical", "other")
 
 # (name, arrow type, description)
@@ -29,8 +30,20 @@ SIGNAL_COLUMNS: list[tuple[str, pa.DataType, str]] = [
         "sha256 of the normalised text (whitespace collapsed); with model_version, the cache key.",
     ),
     ("model_version", pa.string(), "Version of the text model that produced the row (hash of its artifacts)."),
-    ("language", pa.string(), "ISO 639-1 code of the detected language; 'und' when undetermined."),
-    ("language_confidence", pa.float64(), "Confidence of the language detection, 0-1."),
+    (
+        "language",
+        pa.string(),
+        "ISO 639-1 code of the text's language; 'und' when undetermined. The detector's, or for a short text the "
+        "writer's declared language or the company's main one (see language_source).",
+    ),
+    ("detected_language", pa.string(), "ISO 639-1 code the language detector chose; 'und' when undetermined."),
+    ("language_confidence", pa.float64(), "The detector's confidence in detected_language, 0-1."),
+    (
+        "language_source",
+        pa.string(),
+        "What decided language: detected (the detector), customer (the writer's declared language) or "
+        "company_mix (the company's main language).",
+    ),
     ("sentiment_score", pa.float64(), "Sentiment, -1 (negative) to 1 (positive): P(positive) - P(negative)."),
     ("sentiment_label", pa.string(), "negative, neutral or positive."),
     ("sentiment_intensity", pa.float64(), "How strongly felt, 0-1, whatever the direction."),
@@ -42,6 +55,12 @@ SIGNAL_COLUMNS: list[tuple[str, pa.DataType, str]] = [
         "complaint, support_request, cancellation_intent, purchase_intent, feature_request, praise or other.",
     ),
     ("intent_confidence", pa.float64(), "Probability of the chosen intent, 0-1."),
+    (
+        "complaint_reason",
+        pa.string(),
+        "What a complaint is about: delivery, quality, billing, staff, technical or other; null unless intent "
+        "is complaint.",
+    ),
     ("topic", pa.string(), "delivery, product_quality, price_billing, service_staff, account_technical or other."),
     ("topic_confidence", pa.float64(), "Probability of the chosen topic, 0-1."),
     ("emoji_count", pa.int32(), "Number of emojis and emoticons."),
@@ -50,7 +69,8 @@ SIGNAL_COLUMNS: list[tuple[str, pa.DataType, str]] = [
     (
         "sarcasm_score",
         pa.float64(),
-        "Probability that the text is sarcastic (positive words, negative situation), 0-1.",
+        "Sarcasm, 0-1 (0.5 and above: sarcastic): praise words or a sarcasm marker in a complaint context "
+        "(0.8; 0.95 with a marker such as 'just what I needed'); 0.4 for a marker alone.",
     ),
 ]
 

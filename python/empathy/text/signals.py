@@ -84,6 +84,8 @@ _NEGATION = re.compile(
     r"não|nao|ninguém|ninguem|nenhum|nenhuma|nem|sem|jamais)\b|n't\b",
     re.IGNORECASE,
 )
+# Every text `_EMOTICON` can match matches this (RE2 has no look-around): the Python pattern runs on those only
+_EMOTICON_SUPERSET_RE2 = r"|[:;=8][\-o\*']?[\)\]\(\[dDpP/\\|@3]|<3|(?i:xd)"
 # RE2 (Arrow) has no back-references: the letters customers stretch ("sooo", "noooo", "hmmm", "!!!")
 _ELONGATED_RE2 = "a{3}|e{3}|i{3}|o{3}|u{3}|y{3}|s{3}|h{3}|m{3}|r{3}|!{3}"
 
@@ -158,7 +160,7 @@ def surface(texts: list[str]) -> tuple[np.ndarray, list[int], list[float | None]
     counts = np.zeros(n, dtype=np.int64)
     sentiments: list[float | None] = [None] * n
     # cheap superset in Arrow (RE2 has no look-behind); the exact Python pattern runs on candidates only
-    maybe = pc.match_substring_regex(arr, _EMOJI.pattern + r"|[:;=8<]|(?i:xd)").to_numpy(zero_copy_only=False)
+    maybe = pc.match_substring_regex(arr, _EMOJI.pattern + _EMOTICON_SUPERSET_RE2).to_numpy(zero_copy_only=False)
     for i in np.flatnonzero(maybe):
         counts[i], sentiments[i] = emoji_signals(texts[i])
     negation = negations(arr)
@@ -166,7 +168,7 @@ def surface(texts: list[str]) -> tuple[np.ndarray, list[int], list[float | None]
     def count(pattern: str) -> np.ndarray:
         return pc.count_substring_regex(arr, pattern).to_numpy(zero_copy_only=False).astype(np.float32)
 
-    letters = count(r"\pL")
+    letters = pc.utf8_length(pc.replace_substring_regex(arr, r"\PL+", "")).to_numpy(zero_copy_only=False)
     upper = count(r"\p{Lu}")
     words = count(r"\w+")
     dense[:, 0] = np.log1p(counts)

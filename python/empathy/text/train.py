@@ -19,15 +19,22 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 
 from empathy.text import corpora
+from empathy.text.cues import cue_matrix, cue_names
 from empathy.text.embedding import StaticEmbedder, fit_projection, piece_table, teacher_piece_vectors
 from empathy.text.features import NgramVocab, build_views
 from empathy.text.model import ARTIFACTS, TASKS
 from empathy.text.normalize import normalise_text
 
+NEGATIVE_EMOTIONS = ("anger", "disgust", "fear", "sadness")
+FEELING_CUES = (*NEGATIVE_EMOTIONS, "dissatisfaction")
 DIMS = 256
 SEED = 20261123
 C_BY_TASK = {"emotion": 1.0, "sentiment": 1.0, "intent": 2.0, "topic": 2.0}
 GOEMOTIONS_SAMPLE = 3000  # GoEmotions rows lent to intent/topic as "other"/"praise" examples
+PRAISE_REVIEWS = 2000  # five-star reviews lent as praise (of about 10,000)
+BANKING_QUERIES = 4000  # banking queries lent as support requests (of 10,003)
+NEUTRAL_QUERIES = 1500  # banking queries without a feeling cue lent to the emotion head as neutral
+CUSTOMER_SENTIMENT = {"complaint": "negative", "praise": "positive"}  # other customer rows: neutral
 
 
 def _say(progress: Callable[[str], None] | None, message: str) -> None:
@@ -68,7 +75,45 @@ def training_sets(rng: random.Random) -> dict[str, list[tuple[str, str, float, s
     for text in rng.sample(plain, min(len(plain), GOEMOTIONS_SAMPLE)):
         sets["intent"].append((text, "other", 1.0, "en"))
         sets["topic"].append((text, "other", 1.0, "en"))
+    add_customer_rows(sets, rng)
     return {task: [(normalise_text(t), y, w, lang) for t, y, w, lang in rows] for task, rows in sets.items()}
+
+
+def customer_rows(rng: random.Random) -> list[corpora.CustomerRow]:
+    """Real customer text (training splits): CFPB complaints, clothing reviews, banking queries (sampled)."""
+    reviews = corpora.clothing_reviews("train")
+    praise = [r for r in reviews if r.intent == "praise"]
+    banking = corpora.banking77("train")
+    return (
+        corpora.cfpb("train")
+        + [r for r in reviews if r.intent == "complaint"]
+        + rng.sample(praise, min(len(praise), PRAISE_REVIEWS))
+        + rng.sample(banking, min(len(banking), BANKING_QUERIES))
+    )
+
+
+def weak_emotion(cues: np.ndarray) -> str | None:
+    """The one negative emotion a customer text's cues name, else None (none or several)."""
+    named = [e for e in NEGATIVE_EMOTIONS if cues[cue_names().index(e)]]
+    return named[0] if len(named) == 1 else None
+
+
+def add_customer_rows(sets: dict[str, list[tuple[str, str, float, str]]], rng: random.Random) -> None:
+    """Intent, topic and sentiment from real customer text; emotions as weak labels from the feeling cues."""
+    rows = customer_rows(rng)
+    cues = cue_matrix([r.text for r in rows])
+    neutral = []
+    for row, row_cues in zip(rows, cues, strict=True):
+        sets["intent"].append((row.text, row.intent, 1.0, "en"))
+        sets["topic"].append((row.text, row.topic, 1.0, "en"))
+        sets["sentiment"].append((row.text, CUSTOMER_SENTIMENT.get(row.intent, "neutral"), 1.0, "en"))
+        emotion = weak_emotion(row_cues)
+        if emotion:
+            sets["emotion"].append((row.text, emotion, 1.0, "en"))
+        elif row.source == "banking77" and not row_cues[[cue_names().index(e) for e in FEELING_CUES]].any():
+            neutral.append(row.text)
+    for text in rng.sample(neutral, min(len(neutral), NEUTRAL_QUERIES)):
+        sets["emotion"].append((text, "neutral", 1.0, "en"))
 
 
 def tune_bias(p: np.ndarray, y: np.ndarray, n_classes: int, passes: int = 3) -> np.ndarray:

@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from empathy import status
+from empathy.text import language as lang
 from empathy.text.schema import SIGNAL_NAMES, SIGNAL_SCHEMA
 
 # Interaction types whose `text` is free text the customer wrote or said (fct_interactions only ever holds the
@@ -195,14 +196,15 @@ def interaction_signals(texts: ir.Table, cache: ir.Table, model_version: str) ->
 
 # -- the company's own sentiment models ------------------------------------------------------------------------------
 # What `domain.fit_domain_sentiment` is given: the rated text, its language and time, where the rating comes from,
-# the rating's label and the generic model's label.
-FIT_COLUMNS = ["text", "language", "occurred_at", "source", "rating_label", "generic_label"]
+# the rating's label and the generic model's label and score.
+FIT_COLUMNS = ["text", "language", "occurred_at", "source", "rating_label", "generic_label", "generic_score"]
 
 
 def rated_texts(signals: ir.Table) -> ir.Table:
     """Texts that come with the customer's own rating: reviews (1-5 stars) and survey comments (NPS 0-10, CSAT 1-5).
 
-    Columns: text_hash, text, language, occurred_at, source ('review', 'nps' or 'csat'), score, generic_label.
+    Columns: text_hash, text, language, occurred_at, source ('review', 'nps' or 'csat'), score, generic_label,
+    generic_score.
     """
     source = ibis.cases(
         (signals.interaction_type == "review", ibis.literal("review")),
@@ -222,6 +224,7 @@ def rated_texts(signals: ir.Table) -> ir.Table:
         "source",
         score=rows.value.cast("float64"),
         generic_label=rows.sentiment_label,
+        generic_score=rows.sentiment_score,
     ).order_by("occurred_at", "text_hash")
 
 
@@ -324,6 +327,84 @@ def domain_chosen(evaluations: ir.Table | pa.Table | None) -> bool:
     return bool(pc.any(chosen).as_py())
 
 
+# -- language: the customer's and the company's priors for texts the detector is unsure of -----------------------------
+def word_count(text: ir.StringValue) -> ir.IntegerValue:
+    """`language.word_count` of a normalised text (single spaces, no ends): its spaces plus one, 0 when empty."""
+    return ibis.ifelse(text.length() == 0, 0, text.length() - text.replace(" ", "").length() + 1)
+
+
+def declared_languages(customers: ir.Table) -> ir.Table:
+    """customer_id, declared: each customer's declared language (`language`, else `locale`'s) when the model knows it."""
+    code = customers.language.cast("string") if "language" in customers.columns else ibis.null("string")
+    if "locale" in customers.columns:
+        code = code.fill_null(customers.locale.cast("string"))
+    base = code.strip().lower().replace("_", "-").split("-")[0]
+    declared = ibis.ifelse(base.isin(list(lang.LANGUAGES)), base, ibis.null("string"))
+    return customers.select("customer_id", declared=declared)
+
+
+def signals_mix(signals: ir.Table, switch_confidence: float) -> dict[str, float]:
+    """The company's language mix (`language.company_mix`) over its customer texts' detected languages."""
+    detected = signals.detected_language.fill_null(signals.language)
+    confident = signals.filter(
+        word_count(signals.text) > lang.SHORT_TEXT_WORDS,
+        detected != lang.UNDETERMINED,
+        signals.language_confidence >= switch_confidence,
+    )
+    counts = confident.group_by(language=detected).aggregate(n=ibis._.count()).to_pyarrow().to_pylist()
+    return lang.mix_from_counts({r["language"]: r["n"] for r in counts})
+
+
+def resolve_signal_languages(
+    signals: ir.Table, declared: ir.Table | None, mix: dict[str, float], switch_confidence: float
+) -> ir.Table:
+    """`signals` with language and language_source by `language.resolve_language`, in the warehouse: the
+    detector's language where it is sure, else the customer's declared one, else the company's main language."""
+    customer = ibis.null("string")
+    if declared is not None:
+        signals = signals.left_join(declared, "customer_id").drop("customer_id_right")
+        customer = signals.declared
+    detected = signals.detected_language.fill_null(signals.language)
+    strong = (detected != lang.UNDETERMINED) & (signals.language_confidence >= switch_confidence)
+    main = lang.main_language(mix)
+    company_languages = [k for k, share in mix.items() if share >= lang.MIX_MIN_SHARE]
+    use_company = (
+        ibis.literal(main is not None) & (detected != (main or "")) & ~detected.isin(company_languages or [""])
+    )
+    language = ibis.cases(
+        (strong, detected), (customer.notnull(), customer), (use_company, ibis.literal(main or "")), else_=detected
+    )
+    source = ibis.cases(
+        (strong | (language == detected), ibis.literal(lang.DETECTED)),
+        (customer.notnull(), ibis.literal(lang.CUSTOMER)),
+        else_=ibis.literal(lang.COMPANY_MIX),
+    )
+    out = signals.mutate(language=language, detected_language=detected, language_source=source)
+    return out.drop("declared") if declared is not None else out
+
+
+def rescore_changed_heads(signals: pa.Table, cached_language: pa.ChunkedArray, model: Any, switch: float) -> pa.Table:
+    """Signals of the texts whose language moved into or out of English, scored again with the head of their
+    language (the cache scored them as the detector placed them); other rows unchanged."""
+    moved = pc.not_equal(pc.equal(signals["language"], "en"), pc.equal(cached_language, "en"))
+    if model is None or not pc.any(moved).as_py():
+        return signals
+    rows = signals.filter(moved).select(["text_hash", "text", "language"]).group_by(["text_hash", "text", "language"])
+    rows = rows.aggregate([])
+    rescored = model.score(rows["text"].to_pylist(), lang.LanguagePrior(rows["language"].to_pylist(), None, switch))
+    keep = ["language", "detected_language", "language_confidence", "language_source", "text_hash"]
+    redo = [n for n in SIGNAL_NAMES if n not in keep]
+    by_key = pa.table({"text_hash": rows["text_hash"], "language": rows["language"], **{n: rescored[n] for n in redo}})
+    index = pa.table(
+        {"text_hash": signals["text_hash"], "language": signals["language"], "_row": np.arange(len(signals))}
+    )
+    joined = index.join(by_key, ["text_hash", "language"], join_type="left outer").sort_by("_row")
+    for name in redo:
+        column = pc.if_else(moved, joined[name].cast(signals.schema.field(name).type), signals[name])
+        signals = signals.set_column(signals.schema.get_field_index(name), name, column)
+    return signals
+
+
 def text_signals(
     interactions: ir.Table,
     cache: ir.Table,
@@ -331,15 +412,26 @@ def text_signals(
     evaluations: ir.Table | pa.Table | None = None,
     fit: Callable | None = None,
     rating_to_label: Callable | None = None,
+    customers: ir.Table | None = None,
+    text_model: Any = None,
+    switch_confidence: float = lang.SWITCH_CONFIDENCE,
 ) -> pa.Table:
     """fct_text_signals: one row per customer text interaction (`TEXT_SIGNALS_SCHEMA`).
 
-    The company models are (re)fitted only when `evaluations` chose one for some language; the fit is the one
-    the evaluations were computed from (same input, deterministic, shared within a process).
+    Each text's language leans on its customer's declared language (`customers`) and the company's mix where the
+    detector is unsure (`resolve_signal_languages`); texts moved into or out of English are scored again by
+    `text_model` with their language's heads. The company models are (re)fitted only when `evaluations` chose one for
+    some language; the fit is the one the evaluations were computed from (same input, deterministic, shared
+    within a process).
     """
     signals = interaction_signals(customer_texts(interactions), cache, model_version)
+    mix = signals_mix(signals, switch_confidence)
+    declared = declared_languages(customers) if customers is not None else None
+    resolved = resolve_signal_languages(signals, declared, mix, switch_confidence).to_pyarrow()
+    # the cache scored every text without a prior: its language is the detected one
+    resolved = rescore_changed_heads(resolved, resolved["detected_language"], text_model, switch_confidence)
     domain = domain_models(signals, fit, rating_to_label) if domain_chosen(evaluations) else None
-    return apply_domain_models(signals.to_pyarrow(), domain)
+    return apply_domain_models(resolved, domain)
 
 
 def apply_domain_models(signals: pa.Table, domain: Any) -> pa.Table:
