@@ -193,3 +193,19 @@ def test_telco_snapshot_is_a_churn_window_judged_on_held_out_customers(built):
         "select count(churn_probability), count(*) filter (where is_cancelled) from marts.fct_churn_scores",
     )[0]
     assert scored == active > 0 and lapsed == 0
+
+
+def test_telco_snapshot_retains_subscribers_at_high_risk_and_upsells_none_at_risk(built):
+    """A paying subscriber at high churn risk gets a renewal or retention offer (nobody is upset or has a ticket in
+    this export, so nothing comes before it), never an upsell; the others are not retained."""
+    settings, _ = built("telco_snapshot")
+    actions = query(
+        settings.published,
+        "select churn_risk_band, recommended_action, is_retain, count(*) from marts.fct_next_actions group by all",
+    )
+    high = {action: n for band, action, _, n in actions if band == "high"}
+    assert list(high) == ["retain"] and high["retain"] > 0
+    assert all(is_retain == (band == "high") for band, _, is_retain, _ in actions)
+    assert not [a for band, a, _, _ in actions if band != "high" and a in ("retain", "upsell")]
+    scored = query(settings.published, "select count(churn_probability) from marts.fct_churn_scores")[0][0]
+    assert sum(n for *_, n in actions) == scored

@@ -22,7 +22,7 @@ SENSITIVE_ATTRIBUTES = ("age_band", "birth_year", "gender", "country", "language
 # What each model's output feeds in fct_fairness_audit.
 AUDITED_SUBJECTS = {
     "churn": ("churn_high_risk",),
-    "next_action": ("do_not_market", "reassure", "upsell", "route_to_senior_agent"),
+    "next_action": ("do_not_market", "reassure", "retain", "upsell", "route_to_senior_agent"),
     "clv_bgnbd": ("upsell",),
     "clv_subscription": ("upsell",),
 }
@@ -43,7 +43,7 @@ USE = {
     ),
     "next_action": (
         "Estimate what each customer is likely to do next within the next-action window, as one input of the "
-        "recommended action in fct_next_actions (route to a senior agent, reassure, upsell, do not market).",
+        "recommended action in fct_next_actions (route to a senior agent, reassure, retain, upsell, do not market).",
         "Not to withhold service or support from anyone; not a complaint or fraud detector; the recommended "
         "action is a suggestion to a person, not an automatic sanction.",
     ),
