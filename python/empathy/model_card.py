@@ -21,8 +21,8 @@ SENSITIVE_ATTRIBUTES = ("age_band", "birth_year", "gender", "country", "language
 
 # What each model's output feeds in fct_fairness_audit.
 AUDITED_SUBJECTS = {
-    "churn": ("churn_high_risk",),
-    "next_action": ("do_not_market", "reassure", "retain", "upsell", "route_to_senior_agent"),
+    "churn": ("churn_high_risk", "retain"),
+    "next_action": ("do_not_market", "reassure", "upsell", "route_to_senior_agent"),
     "clv_bgnbd": ("upsell",),
     "clv_subscription": ("upsell",),
 }
