@@ -676,14 +676,16 @@ EXPORT_SHAPES = (
     "  the chosen one, `metrics.selection` the log loss of each candidate, the holdout date and the part sizes;",
     "  `marts.fct_model_backtests` holds every candidate's figures with `evaluation` = `customer_holdout` and",
     "  `origin_date` = the labelled date;",
-    "- `audit.model_status` marks `churn` and `churn_backtest` `degraded`, with the reason (too few churn events",
-    "  before the data end for an out-of-time backtest, so judged on held-out customers) and the fix (send churn",
-    "  history: ended subscriptions over several months). Scores are still published for every active",
+    "- `audit.model_status` marks `churn` and `churn_backtest` `degraded`, with the reason (no out-of-time",
+    "  backtest origin: the labelled snapshots and the horizon, so judged on held-out customers) and the fix (send",
+    "  churn history: ended subscriptions over several months). Scores are still published for every active",
     "  subscriber; a holdout shows how well the model ranks and is calibrated on other customers of the same",
     "  month, not how it holds up on a later month.",
     "",
-    "The same rule applies to any export whose subscriptions all ended in its last months; send the full history",
-    "of ended subscriptions when there is one, and the backtest is out of time.",
+    "The customer holdout is used whenever the labelled history is too short, or holds too few churners, for an",
+    "out-of-time backtest (a training window, a calibration date and an origin a horizon apart), e.g. a shop whose",
+    "export covers only its last eight months; send the full history of ended subscriptions and orders when there",
+    "is one, and the backtest is out of time.",
 )
 
 

@@ -2,7 +2,7 @@
 
 * Out of time (the default): every candidate is backtested on the same origins (empathy.predict.backtest); the
   mean log loss over the origins where every candidate has one decides.
-* Customer holdout (when the history holds too few churn events before the data end for an out-of-time
+* Customer holdout (when the labelled history is too short, or holds too few churners, for an out-of-time
   backtest, e.g. an export that shows only who left in its last month): customers are split by a hash of their
   id (``customer_part``: 60% train, 20% calibrate, 20% evaluate). Each candidate trains on the training
   customers' labelled snapshots, is Platt-scaled on the calibration customers and judged on the evaluation

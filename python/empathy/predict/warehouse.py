@@ -436,11 +436,13 @@ def _report_churn(row: dict, reason: str, scored: int) -> None:
         status.report(
             "churn",
             "degraded",
-            said + f"; too few churn events before the data end for an out-of-time backtest, so evaluated and "
-            f"calibrated on held-out customers (a split by customer hash) at {how['holdout_date']}",
+            said + f"; no out-of-time backtest origin (labelled snapshots {row['training_start_date']} to "
+            f"{how['holdout_date']}, horizon {row['horizon_days']} days: too short a labelled history, or too few "
+            "churners in it), so evaluated and calibrated on held-out customers (a split by customer hash) at "
+            f"{how['holdout_date']}",
             counts=counts,
-            fix="churn history before the data end (ended subscriptions or lapsed buyers over several months) "
-            "for an out-of-time backtest",
+            fix="a longer history with churn in it before the data end (ended subscriptions or lapsed buyers over "
+            "several months, more than the horizon before the latest labelled snapshot) for an out-of-time backtest",
         )
 
 
@@ -679,10 +681,10 @@ def _report_backtests(table: pa.Table, versions: list[str], origins: int) -> pa.
         status.report(
             "churn_backtest",
             "degraded",
-            f"too few churn events before the data end for an out-of-time backtest: every candidate is judged on "
-            f"held-out customers (a split by customer hash) at {', '.join(ran)}",
+            "no out-of-time backtest origin (too short a labelled history, or too few churners in it): every "
+            f"candidate is judged on held-out customers (a split by customer hash) at {', '.join(ran)}",
             counts=counts,
-            fix="churn history before the data end for an out-of-time backtest",
+            fix="a longer history with churn in it before the data end for an out-of-time backtest",
         )
     elif not ran:
         status.report(
