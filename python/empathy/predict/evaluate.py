@@ -96,6 +96,9 @@ def _backtest_rows(con: duckdb.DuckDBPyConnection, version: str, chosen: str | N
                     f"ECE {float(ece.iloc[0]):.3f}",
                 )
             )
+    if not (bt_rows.model_name == "next_action").any():
+        why = "no out-of-time origin; the customer holdout judges the churn candidates only"
+        return [*rows, not_computed("next action backtest", why)]
     for metric in ("accuracy", "macro_auc", "log_loss"):
         v, _ = _mean(bt_rows, "next_action", metric)
         ref = ""
