@@ -129,3 +129,29 @@ def test_customer_holdout_judges_every_candidate_on_customers_it_never_fitted():
     p = ch.churn_probability(result.models[chosen], test)
     assert mt.binary_summary(bt._labels(test), p)["log_loss"] == pytest.approx(losses[chosen])
     assert losses[chosen] <= losses["recency_baseline"]
+
+
+def test_eval_models_under_a_customer_holdout_reports_every_candidate_and_no_next_action_figure():
+    import duckdb
+
+    from empathy.predict.evaluate import _backtest_rows
+
+    con = duckdb.connect()
+    con.execute(
+        "create schema marts; create table marts.fct_model_backtests (model_version varchar, model_name varchar,"
+        " candidate varchar, evaluation varchar, origin_date date, section varchar, metric varchar, value double)"
+    )
+    for i, candidate in enumerate(cd.CANDIDATES):
+        for metric, value in (("n", 200.0), ("auc", 0.6 + i / 100), ("log_loss", 0.5 + i / 100), ("ece", 0.05)):
+            con.execute(
+                "insert into marts.fct_model_backtests values ('v1', 'churn', ?, 'customer_holdout',"
+                " date '2026-08-27', 'summary', ?, ?)",
+                [candidate, metric, value],
+            )
+    rows = _backtest_rows(con, "v1", "logistic_binned")
+    auc = next(r for r in rows if r.metric == "auc")
+    assert auc.section == "churn backtest, logistic_binned (mean)" and auc.value == pytest.approx(0.61)
+    assert "lightgbm 0.600" in auc.reference and "recency_baseline 0.620" in auc.reference
+    assert "customer_holdout" in auc.reference
+    next_action = [r for r in rows if r.section.startswith("next action")]
+    assert [(r.metric, r.value) for r in next_action] == [("not computed", None)]
