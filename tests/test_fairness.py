@@ -18,6 +18,7 @@ SOURCES = {  # subject -> the mart and the filter whose rows it audits
     "nps_detractor": "marts.fct_nps_predicted where predicted_nps_group is not null",
     "do_not_market": "marts.fct_next_actions",
     "reassure": "marts.fct_next_actions",
+    "retain": "marts.fct_next_actions where is_retain",
     "upsell": "marts.fct_next_actions",
     "route_to_senior_agent": "marts.fct_next_actions",
 }

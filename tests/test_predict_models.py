@@ -10,8 +10,10 @@ import pyarrow as pa
 import pytest
 
 from empathy.predict import backtest as bt
+from empathy.predict import candidates as cd
 from empathy.predict import churn as ch
 from empathy.predict import metrics as mt
+from empathy.predict import selection as sel
 from empathy.predict.warehouse import probability_sql, sql_parity
 
 GRID = [date(2026, 1, 1) + timedelta(days=14 * i) for i in range(14)]
@@ -146,23 +148,31 @@ def test_next_action_probabilities_are_distributions(fitted):
         ch.fit_next_action(train, np.array(["leave"] * train.num_rows), model.spec)
 
 
-def test_run_backtests_reports_every_section(fitted):
+def test_run_backtests_reports_every_candidate_on_the_same_rows(fitted):
     rows, model = fitted
     table = bt.run_backtests(
         rows, model_version="v1", horizon_days=90, origins=2, min_first_date=None, spec=model.spec, threads=1
     )
     frame = table.to_pandas()
-    assert set(frame.model_name) == {"churn", "churn_baseline_recency", "next_action"}
+    assert set(frame.model_name) == {"churn", "next_action"}
+    assert set(frame[frame.model_name == "churn"].candidate) == set(cd.CANDIDATES)
+    assert set(frame.evaluation) == {"out_of_time"}
     assert frame.origin_date.nunique() == 2
     summary = frame[(frame.section == "summary") & (frame.model_name == "churn")]
-    assert {"auc", "pr_auc", "brier", "ece", "top_decile_lift"} <= set(summary.metric)
+    assert {"auc", "pr_auc", "brier", "log_loss", "ece", "top_decile_lift"} <= set(summary.metric)
+    # every candidate is judged on the same rows at each origin
+    counts = summary[summary.metric == "n"].groupby("origin_date").value.nunique()
+    assert (counts == 1).all()
     deciles = frame[(frame.section == "decile") & (frame.metric == "cumulative_gain") & (frame.model_name == "churn")]
-    last = deciles.groupby("origin_date").value.max()
+    last = deciles.groupby(["origin_date", "candidate"]).value.max()
     np.testing.assert_allclose(last.to_numpy(), 1.0)  # all churners are captured by decile 10
     assert frame.backtest_row_id.is_unique
-    churn_auc = summary[summary.metric == "auc"].value.mean()
-    base_auc = frame[(frame.model_name == "churn_baseline_recency") & (frame.metric == "auc")].value.mean()
-    assert churn_auc > base_auc  # the baseline lacks the tier and household signal
+    auc = summary[summary.metric == "auc"].groupby("candidate").value.mean()
+    assert auc["lightgbm"] > auc["recency_baseline"]  # the baseline lacks the tier and household signal
+    assert auc["logistic_binned"] > auc["recency_baseline"]
+    losses = sel.mean_log_loss(table)
+    assert set(losses) == set(cd.CANDIDATES)
+    assert losses[sel.choose(losses)] == min(losses.values())
 
 
 def test_metrics_on_known_values():

@@ -46,6 +46,8 @@ EMPTY_TODAY: dict[str, set[str]] = {
         "fct_sentiment_model_evaluations",
         "fct_state_explanations",
     },
+    # customers and subscriptions only: no text, no emotional state
+    "telco_snapshot": NO_TEXT,
     # texts and no orders or subscriptions: no churn to learn; no rated text for a company sentiment model
     "texts_without_ratings": {
         "dim_model_versions",
@@ -152,3 +154,58 @@ def test_world_publishes_empty_marts_only_where_recorded(built, name):
     }
     assert not unexplained, f"{name}: empty marts without a skipped/degraded status and a reason: {unexplained}"
     print(f"{name}: statuses {statuses}")
+
+
+def test_telco_snapshot_is_a_churn_window_judged_on_held_out_customers(built):
+    """Only who left in the last month: the label window ends at the data end, the candidates are judged on held-out
+    customers, every active subscriber is scored, and a paying subscriber is never lapsed."""
+    settings, _ = built("telco_snapshot")
+    w = settings.warehouse
+    horizon, method, labels_from = query(
+        w, "select horizon_days, horizon_method, labels_from_date from intermediate.int_churn_horizon"
+    )[0]
+    latest = query(w, "select latest_data_date from intermediate.int_as_of_date")[0][0]
+    assert method.startswith("churn window") and (latest - labels_from).days + 1 == horizon
+    labelled = query(
+        w,
+        "select snapshot_date, avg(case when is_churned then 1.0 else 0.0 end), count(*)"
+        " from intermediate.int_customer_snapshot_outcomes where is_label_complete group by 1",
+    )
+    assert [d for d, _, _ in labelled] == [labels_from] and 0.15 < labelled[0][1] < 0.4
+    candidate, evaluation = query(
+        settings.published, "select candidate, evaluation from marts.dim_model_versions where model_name = 'churn'"
+    )[0]
+    assert evaluation == "customer_holdout"
+    losses = dict(
+        query(
+            settings.published,
+            "select candidate, value from marts.fct_model_backtests where model_name = 'churn'"
+            " and section = 'summary' and metric = 'log_loss'",
+        )
+    )
+    assert losses[candidate] == min(losses.values()) and len(losses) == 3
+    active = query(
+        w,
+        "select count(*) from intermediate.int_customer_snapshots where is_scoring_snapshot and active_subscriptions > 0",
+    )[0][0]
+    scored, lapsed = query(
+        settings.published,
+        "select count(churn_probability), count(*) filter (where is_cancelled) from marts.fct_churn_scores",
+    )[0]
+    assert scored == active > 0 and lapsed == 0
+
+
+def test_telco_snapshot_retains_subscribers_at_high_risk_and_upsells_none_at_risk(built):
+    """A paying subscriber at high churn risk gets a renewal or retention offer (nobody is upset or has a ticket in
+    this export, so nothing comes before it), never an upsell; the others are not retained."""
+    settings, _ = built("telco_snapshot")
+    actions = query(
+        settings.published,
+        "select churn_risk_band, recommended_action, is_retain, count(*) from marts.fct_next_actions group by all",
+    )
+    high = {action: n for band, action, _, n in actions if band == "high"}
+    assert list(high) == ["retain"] and high["retain"] > 0
+    assert all(is_retain == (band == "high") for band, _, is_retain, _ in actions)
+    assert not [a for band, a, _, _ in actions if band != "high" and a in ("retain", "upsell")]
+    scored = query(settings.published, "select count(churn_probability) from marts.fct_churn_scores")[0][0]
+    assert sum(n for *_, n in actions) == scored

@@ -8,6 +8,8 @@ data set fits (``../shared/data`` or ``EMPATHY_SHARED_DATA``, see its README) th
 * ``no_repeat_customers``: every customer ordered exactly once (a generated retail world cut to first orders).
 * ``subscriptions_snapshot``: customers and one current-state row per subscription (Telco-like: plan, monthly
   charge, contract term; ``updated_at`` = the cancellation time for those who left).
+* ``telco_snapshot``: a Telco-churn-like export (tenure, contract, services, monthly charge) as customers and one
+  subscription each, where about a quarter left in the last month and nobody is seen leaving before.
 * ``online_retail``: UCI Online Retail II invoice lines -> customers, orders, order_items (orders only, no text).
 * ``cdnow``: CDNOW 1997-1998 -> customers, orders (many one-time buyers; data that ended long ago).
 * ``texts_without_ratings``: women's clothing reviews -> customers and their posts as social mentions (text, no
@@ -141,6 +143,52 @@ def subscriptions_snapshot(out: Path) -> Path:
         "paperless_billing", pa.array(rng.random(n) < 0.6)
     )
     write_landing(out, "subscriptions", subs)
+    return out
+
+
+def telco_snapshot(out: Path, customers: int = 1500, seed: int = 31) -> Path:
+    """A Telco-churn-like export: one row per customer with tenure (months), contract term, services and monthly
+    charge, mapped to customers + one subscription each; about a quarter left in the last month (``ended_at`` in
+    the 30 days before END), nobody before (the export shows only who left in its last month). Churn is likelier
+    on month-to-month contracts, short tenure, fibre and high charges, as in the public Telco data."""
+    rng = np.random.default_rng(seed)
+    n = customers
+    tenure = rng.integers(1, 73, n)
+    contract = np.array(["month-to-month", "one year", "two year"])[rng.choice(3, n, p=[0.55, 0.21, 0.24])]
+    internet = np.array(["fiber optic", "dsl", "none"])[rng.choice(3, n, p=[0.44, 0.34, 0.22])]
+    services = rng.integers(0, 6, n) * (internet != "none")
+    charge = np.round(20 + 25 * (internet == "dsl") + 50 * (internet == "fiber optic") + 5 * services
+                      + rng.normal(0, 3, n), 2).clip(18, 120)  # fmt: skip
+    logit = (
+        -1.2 + 1.3 * (contract == "month-to-month") - 1.2 * (contract == "two year") - 0.035 * tenure
+        + 0.8 * (internet == "fiber optic") + 0.01 * (charge - 65) - 0.15 * services
+    )  # fmt: skip
+    left = rng.random(n) < 1 / (1 + np.exp(-logit))
+    end = datetime(END.year, END.month, END.day, 12)
+    started = [end - timedelta(days=int(30.4 * t) + int(rng.integers(0, 28))) for t in tenure]
+    ended = [end - timedelta(days=int(rng.integers(0, 30))) if g else None for g in left]
+    ids = [f"T{i:05d}" for i in range(n)]
+    write_landing(
+        out,
+        "customers",
+        pa.table({"customer_id": ids, "created_at": pa.array(started, pa.timestamp("us")), "country": ["US"] * n}),
+    )
+    subscriptions = pa.table(
+        {
+            "subscription_id": [f"S{i:05d}" for i in range(n)],
+            "customer_id": ids,
+            "plan": internet,
+            "started_at": pa.array(started, pa.timestamp("us")),
+            "ended_at": pa.array(ended, pa.timestamp("us")),
+            "updated_at": pa.array([e or s for e, s in zip(ended, started, strict=True)], pa.timestamp("us")),
+            "monthly_amount": charge,
+            "currency": ["USD"] * n,
+            "status": np.where(left, "cancelled", "active"),
+            "contract_term": contract,
+            "online_services": services.astype(float),
+        }
+    )
+    write_landing(out, "subscriptions", subscriptions)
     return out
 
 
@@ -295,6 +343,7 @@ def texts_without_ratings(out: Path, customers: int = 1000) -> Path:
 WORLDS: dict[str, Callable[[Path], Path]] = {
     "no_repeat_customers": no_repeat_customers,
     "subscriptions_snapshot": subscriptions_snapshot,
+    "telco_snapshot": telco_snapshot,
     "online_retail": online_retail,
     "cdnow": cdnow,
     "texts_without_ratings": texts_without_ratings,

@@ -21,7 +21,7 @@ SENSITIVE_ATTRIBUTES = ("age_band", "birth_year", "gender", "country", "language
 
 # What each model's output feeds in fct_fairness_audit.
 AUDITED_SUBJECTS = {
-    "churn": ("churn_high_risk",),
+    "churn": ("churn_high_risk", "retain"),
     "next_action": ("do_not_market", "reassure", "upsell", "route_to_senior_agent"),
     "clv_bgnbd": ("upsell",),
     "clv_subscription": ("upsell",),
@@ -43,7 +43,7 @@ USE = {
     ),
     "next_action": (
         "Estimate what each customer is likely to do next within the next-action window, as one input of the "
-        "recommended action in fct_next_actions (route to a senior agent, reassure, upsell, do not market).",
+        "recommended action in fct_next_actions (route to a senior agent, reassure, retain, upsell, do not market).",
         "Not to withhold service or support from anyone; not a complaint or fraud detector; the recommended "
         "action is a suggestion to a person, not an automatic sanction.",
     ),
@@ -188,7 +188,7 @@ def _metrics_section(con, v: dict) -> str:
         return head + "fct_model_backtests is not in this database: no backtest was recorded."
     if v["model_name"] == "churn":
         where, params = (
-            "b.model_version = ? and b.model_name in ('churn', 'churn_baseline_recency')",
+            "b.model_version = ? and b.model_name = 'churn'",
             [v["model_version"]],
         )
     elif v["model_name"] == "next_action":
@@ -204,8 +204,9 @@ def _metrics_section(con, v: dict) -> str:
         )
     rows = _rows(
         con,
-        f"select b.origin_date, b.model_name, b.metric, b.value from marts.fct_model_backtests as b where {where}"
-        " and b.section = 'summary' order by b.origin_date desc, b.model_name",
+        "select b.origin_date, coalesce(b.candidate, b.model_name) as model_name, b.metric, b.value"
+        f" from marts.fct_model_backtests as b where {where}"
+        " and b.section = 'summary' order by b.origin_date desc, model_name",
         params,
     )
     if not rows:
@@ -217,7 +218,10 @@ def _metrics_section(con, v: dict) -> str:
     for r in rows:
         table.setdefault((r["origin_date"], r["model_name"]), {})[r["metric"]] = r["value"]
     shown = [m for m in BACKTEST_METRICS if any(m in figures for figures in table.values())]
-    text = "Each origin: the model retrained on data before that date and scored on it, with outcomes it never saw.\n\n"
+    text = (
+        "Each origin: every candidate retrained on data before that date (or, with too little history, on other "
+        "customers) and scored on rows whose outcomes it never saw; the one with the lowest log loss scores.\n\n"
+    )
     return (
         head
         + text

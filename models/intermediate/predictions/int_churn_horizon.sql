@@ -6,14 +6,90 @@
     within 30..180 days, so nine in ten returning customers come back within
     the horizon (DECISIONLOG.md). With fewer than 100 repeat gaps (a
     subscription business without orders, or a young shop) it is 90 days.
+
+    An export that shows churn only at its end (subscriptions that ended only
+    in the last var('churn_window_max_days') days, after a history at least
+    twice as long: "who left in the last month") is a churn window: H runs
+    from the latest grid date on or before the first end to the data end, so
+    the label window ends at the data end, and only snapshots from that date
+    on are labelled (labels_from_date): before it the export does not say
+    who left.
 -#}
 {%- set fixed = var('churn_horizon_days', none) -%}
+{%- set max_window = var('churn_window_max_days', 92) -%}
+{%- set end_window_days = dbt.datediff('ends.first_end_date', 'ends.latest_data_date', 'day') -%}
+{%- set history_days = dbt.datediff('ends.first_start_date', 'ends.first_end_date', 'day') -%}
+{%- set window_horizon_days = dbt.datediff('end_days.window_start_date', 'end_days.latest_data_date', 'day') -%}
+{%- set window_start = dbt.dateadd(
+    'day', '-1 * mod(' ~ day_index('ends.first_end_date') ~ ', ' ~ var('snapshot_every_days', 14) ~ ')',
+    'ends.first_end_date'
+) -%}
 
 with
 
 orders as (
 
     select * from {{ ref('stg_commerce__orders') }}
+
+),
+
+subscriptions as (
+
+    select * from {{ ref('stg_commerce__subscriptions') }}
+
+),
+
+as_of as (
+
+    select * from {{ ref('int_as_of_date') }}
+
+),
+
+-- When subscriptions ended and how far back the subscriptions go, against the data end.
+ends as (
+
+    select
+        max(as_of.latest_data_date) as latest_data_date,
+        min(cast(subscriptions.started_at as date)) as first_start_date,
+        min(
+            case
+                when cast(subscriptions.ended_at as date) <= as_of.latest_data_date
+                    then cast(subscriptions.ended_at as date)
+            end
+        ) as first_end_date,
+        count(
+            case when cast(subscriptions.ended_at as date) <= as_of.latest_data_date then 1 end
+        ) as ended_subscriptions
+    from subscriptions
+    cross join as_of
+
+),
+
+-- The same, as day counts: the window of ends, the history before it, the grid date before the first end.
+end_days as (
+
+    select
+        ends.*,
+        cast({{ end_window_days }} as {{ dbt.type_int() }}) as end_window_days,
+        cast({{ history_days }} as {{ dbt.type_int() }}) as history_before_ends_days,
+        cast({{ window_start }} as date) as window_start_date
+    from ends
+
+),
+
+-- The churn window of the export: at least 10 ends, all in its last days, after a history twice as long.
+churn_window as (
+
+    select
+        end_days.*,
+        cast({{ window_horizon_days }} + 1 as {{ dbt.type_int() }}) as window_horizon_days,
+        coalesce(
+            end_days.ended_subscriptions >= 10
+            and end_days.end_window_days < {{ max_window }}
+            and end_days.history_before_ends_days >= {{ 2 * max_window }},
+            false
+        ) as is_churn_window
+    from end_days
 
 ),
 
@@ -59,19 +135,24 @@ final as (
         {%- else -%}
         cast(
             case
-                when repeat_purchase_gaps < 100 or gap_days_p90 is null then 90
-                else least(greatest(ceiling(gap_days_p90 / 30.0) * 30, 30), 180)
+                when churn_window.is_churn_window then churn_window.window_horizon_days
+                when stats.repeat_purchase_gaps < 100 or stats.gap_days_p90 is null then 90
+                else least(greatest(ceiling(stats.gap_days_p90 / 30.0) * 30, 30), 180)
             end as {{ dbt.type_int() }}
         ) as horizon_days,
         case
-            when repeat_purchase_gaps < 100 or gap_days_p90 is null then 'default (too few repeat purchases)'
+            when churn_window.is_churn_window then 'churn window of the export (ends only at its end)'
+            when stats.repeat_purchase_gaps < 100 or stats.gap_days_p90 is null
+                then 'default (too few repeat purchases)'
             else 'p90 of repeat-purchase gaps'
         end as horizon_method,
         {%- endif %}
         cast({{ var('next_action_days', 30) }} as {{ dbt.type_int() }}) as next_action_days,
-        repeat_purchase_gaps,
-        gap_days_p90
+        stats.repeat_purchase_gaps,
+        stats.gap_days_p90,
+        case when churn_window.is_churn_window then churn_window.window_start_date end as labels_from_date
     from stats
+    cross join churn_window
 
 )
 

@@ -12,7 +12,9 @@
       the end of [t, t + W); a non-contractual customer with no engagement at
       all in [t, t + H)), complain, contact support, purchase, else none.
 
-    Labels are complete once t + H − 1 is on or before the latest day with data.
+    Labels are complete once t + H − 1 is on or before the latest day with data,
+    and t is on or after labels_from_date of int_churn_horizon (an export that
+    shows churn only at its end says nothing about who left before).
 -#}
 
 {%- set next_action_end = dbt.dateadd(
@@ -53,6 +55,7 @@ eligible as (
         snapshots.snapshot_date,
         snapshots.contract_type,
         horizon.horizon_days,
+        horizon.labels_from_date,
         least(horizon.next_action_days, horizon.horizon_days) as next_action_days,
         cast({{ dbt.dateadd('day', 'horizon.horizon_days', 'snapshots.snapshot_date') }} as date) as horizon_end,
         cast({{ next_action_end }} as date) as next_action_end
@@ -157,7 +160,7 @@ labelled as (
             else future_activity.first_engagement_date is null
         end as is_churned_next_action,
         {{ dbt.dateadd('day', 'eligible.horizon_days - 1', 'eligible.snapshot_date') }} <= bounds.latest_date
-            as is_label_complete
+        and coalesce(eligible.snapshot_date >= eligible.labels_from_date, true) as is_label_complete
     from eligible
     cross join bounds
     left join future_activity

@@ -15,7 +15,7 @@
     scoring date.
 -#}
 {%- set history_days = dbt.datediff('data_bounds.first_data_date', 'snapshot_days.snapshot_date', 'day') -%}
-{%- set day_keys = ['customer_day_id', 'customer_id', 'state_date', 'is_eventful', 'is_latest'] -%}
+{%- set day_keys = ['customer_day_id', 'customer_id', 'state_date', 'is_eventful', 'is_latest', 'lifecycle_stage'] -%}
 {%- set customer_known = byo_known_columns('customer') -%}
 {%- set subscription_known = byo_known_columns('subscription') -%}
 {%- set byo_customer = byo_feature_columns(ref('stg_crm__customer_versions'), customer_known, 'byo__', 'customer') -%}
@@ -260,6 +260,12 @@ assembled as (
         subscription_summary.days_since_price_change,
         subscription_summary.last_price_change_share,
         primary_subscription.plan as subscription_plan,
+        -- a paying subscriber is active however long since they last wrote or bought (DECISIONLOG.md)
+        case
+            when coalesce(subscription_summary.active_subscriptions, 0) > 0 and snapshot_days.lifecycle_stage != 'new'
+                then 'active'
+            else snapshot_days.lifecycle_stage
+        end as lifecycle_stage,
         {{ byo_select_items(byo_subscription, 'primary_subscription') }}
         {{ star_except(ref('int_customer_days'), except=day_keys, relation_alias='snapshot_days') }}
         coalesce(consents_in_force.has_email_marketing_consent, 0) as has_email_marketing_consent,

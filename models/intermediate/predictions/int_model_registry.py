@@ -2,9 +2,11 @@
 
 Append-only. A build adds a version of a model when it has none, when its newest version is
 `retrain_every_days` older than the data, or when the feature columns changed (a new bring-your-own column);
-otherwise it adds nothing and the marts keep scoring with the current versions. A churn version holds its
-LightGBM model, its Platt calibration, its scoring SQL (run by fct_churn_scores) and the measured parity of
-that SQL with the Python scores. See empathy.predict.warehouse.train_registry.
+otherwise it adds nothing and the marts keep scoring with the current versions. A churn version holds the
+candidate chosen by out-of-sample log loss (LightGBM, a binned logistic regression or the recency baseline), its
+Platt calibration, its scoring SQL (run by fct_churn_scores), the measured parity of that SQL with the Python
+scores, and every candidate's figures (published by fct_model_backtests). See
+empathy.predict.warehouse.train_registry and empathy.predict.selection.
 """
 
 
@@ -28,4 +30,5 @@ def model(dbt, session):
         existing,
         retrain_every_days=int(dbt.config.get("retrain_every_days", 28)),
         min_history_days=int(dbt.config.get("min_history_days", 90)),
+        origins=int(dbt.config.get("backtest_origins", 4)),
     )

@@ -3,9 +3,10 @@
 {#-
     One row per trained model version (churn, next action, order value,
     subscription value): when it was trained, on which snapshots, with which
-    features and hyperparameters, its calibration, and for churn the size of
-    its scoring SQL and the measured parity of that SQL with the Python
-    scores. The model itself and its SQL stay in int_model_registry.
+    features and hyperparameters, its calibration, and for churn the
+    candidate chosen and how it was judged (out of time or customer
+    holdout), the size of its scoring SQL and the measured parity of that
+    SQL with the Python scores. The model itself and its SQL stay in int_model_registry.
 -#}
 
 with
@@ -51,6 +52,8 @@ final as (
         registry.sql_parity_max_abs_diff,
         registry.sql_parity_rows,
         registry.retrain_reason,
+        registry.candidate,
+        registry.evaluation,
         registry.version_number = latest.latest_version_number as is_current
     from registry
     inner join latest

@@ -1,7 +1,10 @@
-"""Rolling-origin backtests of every churn model version: figures per version, origin date and metric.
+"""Backtest figures of every churn model version and of each of its candidates: per version, candidate, origin and
+metric.
 
-Incremental: a version is backtested once, by the build that trained it. See
-empathy.predict.warehouse.backtests and empathy.predict.backtest.
+Incremental: a version's figures are published once, by the build that trained it. The registry computes them
+when it trains the version (out of time, or on held-out customers when the history is too short: column
+`evaluation`), because they choose the candidate that scores. See empathy.predict.warehouse.backtests,
+empathy.predict.backtest and empathy.predict.selection.
 """
 
 
@@ -22,9 +25,6 @@ def model(dbt, session):
         "fct_model_backtests",
         warehouse.backtests,
         warehouse.as_table(con, dbt.ref("int_model_registry")),
-        warehouse.as_table(con, dbt.ref("int_customer_snapshots")),
-        warehouse.as_table(con, dbt.ref("int_customer_snapshot_outcomes")),
         existing,
         origins=int(dbt.config.get("backtest_origins", 4)),
-        min_history_days=int(dbt.config.get("min_history_days", 90)),
     )

@@ -5,6 +5,11 @@
     the next action (int_next_action_probabilities), upsell readiness and the
     recommended action with its reason. The rules are here, in SQL, so they
     can be read and changed; the thresholds are vars (DECISIONLOG.md).
+
+    A paying subscriber (an active subscription on the scoring date) at high
+    churn risk is retained (a renewal or retention offer on the contract),
+    unless a senior agent or reassurance comes first because they are upset;
+    an upsell needs low churn risk.
 -#}
 {%- set distress = var('distress_empathy_score', 35) -%}
 {%- set delight = var('upsell_min_empathy_score', 70) -%}
@@ -68,7 +73,8 @@ joined as (
         coalesce(snapshots.open_tickets, 0) > 0 as has_open_ticket,
         coalesce(snapshots.complaints_30d, 0) + coalesce(snapshots.cancellation_intents_90d, 0) > 0
             as has_recent_complaint,
-        coalesce(snapshots.days_since_engagement, 999) <= 30 as is_engaged
+        coalesce(snapshots.days_since_engagement, 999) <= 30 as is_engaged,
+        coalesce(snapshots.active_subscriptions, 0) > 0 as is_paying_subscriber
     from probabilities
     inner join snapshots
         on
@@ -96,7 +102,9 @@ flagged as (
             or churn_risk_band = 'high'
             or p_complain >= 0.2
         ) as is_route_to_senior_agent,
+        empathy_score < {{ distress }} and is_reachable and not has_open_ticket as is_upset_and_reachable,
         is_saveable or (empathy_score < {{ distress }} and is_reachable and not has_open_ticket) as is_reassure,
+        is_paying_subscriber and churn_risk_band = 'high' as is_retain,
         not has_marketing_consent
         or is_over_contacted
         or empathy_score < {{ distress }}
@@ -137,9 +145,11 @@ final as (
         is_upsell_ready,
         is_route_to_senior_agent,
         is_reassure,
+        is_retain,
         is_do_not_market,
         case
             when is_route_to_senior_agent then 'route_to_senior_agent'
+            when is_retain and not is_upset_and_reachable then 'retain'
             when is_reassure then 'reassure'
             when is_upsell_ready then 'upsell'
             when is_do_not_market then 'do_not_market'
@@ -147,6 +157,10 @@ final as (
         end as recommended_action,
         case
             when is_route_to_senior_agent then 'open ticket and distress, a complaint or high churn risk'
+            when is_retain and not is_upset_and_reachable and is_do_not_market
+                then 'paying subscriber at high churn risk: a renewal or retention offer on the account, no marketing'
+            when is_retain and not is_upset_and_reachable
+                then 'paying subscriber at high churn risk: a renewal or retention offer'
             when is_saveable then 'high churn risk, still reachable and responsive'
             when is_reassure then 'upset (Empathy Score below {{ distress }}) and reachable'
             when is_upsell_ready then 'delighted, engaged, low churn risk, room to grow'

@@ -201,6 +201,7 @@ latest_actions as (
 {%- set actions = [
     ('do_not_market', 'is_do_not_market', true),
     ('reassure', 'is_reassure', false),
+    ('retain', 'is_retain', false),
     ('upsell', 'is_upsell_ready', false),
     ('route_to_senior_agent', 'is_route_to_senior_agent', false),
 ] %}

@@ -5,8 +5,9 @@ training and calibration snapshots are the ones whose labels were complete by th
 model is trained and calibrated exactly as in production, and it scores the customers eligible on o. The
 figures compare those scores with what happened after o. No origin's outcome is seen by its model.
 
-Each origin also fits a baseline: a logistic regression on recency and frequency alone (days since the last
-order and the last engagement, orders in 365 days), so the gain of the full model is visible.
+Every churn candidate (empathy.predict.candidates: LightGBM, the binned logistic regression, the recency/frequency
+baseline) is trained on the same rows at each origin, so their figures compare like with like (column
+`candidate`); empathy.predict.selection chooses among them by these figures.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from datetime import date, timedelta
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from sklearn.linear_model import LogisticRegression
 
+from empathy.predict import candidates as cd
 from empathy.predict import churn as ch
 from empathy.predict.metrics import binary_summary, calibration_bins, decile_table, multiclass_summary
 
@@ -30,13 +31,14 @@ BACKTEST_SCHEMA = pa.schema(
         ("training_start_date", pa.date32()),
         ("training_end_date", pa.date32()),
         ("calibration_date", pa.date32()),
+        ("candidate", pa.string()),
+        ("evaluation", pa.string()),
         ("section", pa.string()),
         ("bin", pa.int32()),
         ("metric", pa.string()),
         ("value", pa.float64()),
     ]
 )
-BASELINE_FEATURES = ("days_since_order", "days_since_engagement", "orders_365d")
 
 
 def _rows_on(rows: pa.Table, dates: tuple[date, ...] | list[date]) -> pa.Table:
@@ -45,23 +47,6 @@ def _rows_on(rows: pa.Table, dates: tuple[date, ...] | list[date]) -> pa.Table:
 
 def _labels(rows: pa.Table) -> np.ndarray:
     return np.asarray(rows["is_churned"].to_numpy(zero_copy_only=False), dtype=float)
-
-
-def baseline_matrix(rows: pa.Table) -> np.ndarray:
-    """Recency/frequency inputs of the baseline (a missing recency counts as 366 days), log-scaled."""
-    cols = []
-    for name in BASELINE_FEATURES:
-        if name in rows.column_names:
-            v = rows[name].cast(pa.float64()).to_numpy(zero_copy_only=False)
-            v = np.where(np.isnan(v), 366.0 if name.startswith("days_since") else 0.0, v)
-        else:
-            v = np.zeros(rows.num_rows)
-        cols.append(np.log1p(np.maximum(v, 0)))
-    return np.column_stack(cols)
-
-
-def fit_baseline(rows: pa.Table, y: np.ndarray) -> LogisticRegression:
-    return LogisticRegression(max_iter=1000).fit(baseline_matrix(rows), y)
 
 
 def origins_with_windows(
@@ -80,7 +65,8 @@ def origins_with_windows(
     return out
 
 
-def _binary_rows(model_name: str, y: np.ndarray, p: np.ndarray) -> list[tuple[str, int, str, float]]:
+def binary_rows(y: np.ndarray, p: np.ndarray) -> list[tuple[str, int, str, float]]:
+    """(section, bin, metric, value) rows of a churn forecast: summary, calibration bins and deciles."""
     out = [("summary", 0, k, float(v)) for k, v in binary_summary(y, p).items()]
     for row in calibration_bins(y, p):
         for k in ("n", "mean_predicted", "observed_rate"):
@@ -91,6 +77,41 @@ def _binary_rows(model_name: str, y: np.ndarray, p: np.ndarray) -> list[tuple[st
     return out
 
 
+def figure_records(common: dict, model_name: str, candidate: str | None, rows: list) -> list[dict]:
+    """BACKTEST_SCHEMA records of one model (and candidate) at one origin."""
+    tag = f"{model_name}:{candidate}" if candidate else model_name
+    return [
+        common
+        | {
+            "backtest_row_id": f"{common['model_version']}:{tag}:{common['origin_date']}:{section}:{b}:{metric}",
+            "model_name": model_name,
+            "candidate": candidate,
+            "section": section,
+            "bin": b,
+            "metric": metric,
+            "value": value,
+        }
+        for section, b, metric, value in rows
+    ]
+
+
+def _next_action_rows(rows: pa.Table, window: ch.Window, test: pa.Table, spec, params, threads) -> list | None:
+    fit_rows = _rows_on(rows, [*window.train_dates, window.calibration_date])
+    actions = np.asarray(fit_rows["next_action"].to_pylist())
+    if len(set(actions)) < 2:
+        return None
+    na = ch.fit_next_action(fit_rows, actions, spec, params, threads=threads)
+    summary = multiclass_summary(
+        np.asarray(test["next_action"].to_pylist()), ch.next_action_probabilities(na, test), list(ch.NEXT_ACTIONS)
+    )
+    flat = [("summary", 0, k, float(v)) for k, v in summary.items() if not isinstance(v, dict)]
+    for j, action in enumerate(ch.NEXT_ACTIONS):
+        if action in summary["auc_by_class"]:
+            flat.append(("class", j + 1, f"auc_{action}", summary["auc_by_class"][action]))
+        flat.append(("class", j + 1, f"rate_{action}", summary["class_rates"][action]))
+    return flat
+
+
 def run_backtests(
     rows: pa.Table,
     *,
@@ -99,16 +120,18 @@ def run_backtests(
     origins: int,
     min_first_date: date | None,
     spec: ch.FeatureSpec,
-    churn_params: dict | None = None,
+    candidates: dict[str, dict] | None = None,
     next_action_params: dict | None = None,
     threads: int = 2,
     progress=None,
 ) -> pa.Table:
-    """Backtest rows (BACKTEST_SCHEMA) for churn, the recency/frequency baseline and the next-action model.
+    """Backtest rows (BACKTEST_SCHEMA) for every churn candidate and the next-action model.
 
     `rows` are labelled grid snapshots (int_customer_snapshots joined to int_customer_snapshot_outcomes,
-    complete labels only). Origins without enough earlier history are skipped; none at all gives an empty table.
+    complete labels only); `candidates` maps each candidate to its hyperparameters (default: every candidate
+    with its defaults). Origins without enough earlier history are skipped; none at all gives an empty table.
     """
+    candidates = candidates or {c: ch.candidate_params(c) for c in cd.CANDIDATES}
     dates = sorted(set(rows["snapshot_date"].to_pylist()))
     records: list[dict] = []
     for i, (origin, window) in enumerate(origins_with_windows(dates, horizon_days, min_first_date, origins)):
@@ -124,47 +147,21 @@ def run_backtests(
             "training_start_date": window.train_dates[0],
             "training_end_date": window.train_dates[-1],
             "calibration_date": window.calibration_date,
+            "evaluation": "out_of_time",
         }
-        results: list[tuple[str, list[tuple[str, int, str, float]]]] = []
         try:
-            model = ch.fit_churn(train, y_train, cal, y_cal, spec=spec, params=churn_params, threads=threads)
+            models = {
+                c: ch.fit_churn(train, y_train, cal, y_cal, spec=spec, params=p, threads=threads)
+                for c, p in candidates.items()
+            }
         except ch.NotEnoughHistory:
             continue
-        results.append(("churn", _binary_rows("churn", y_test, ch.churn_probability(model, test))))
-        base = fit_baseline(train, y_train)
-        results.append(
-            (
-                "churn_baseline_recency",
-                _binary_rows("baseline", y_test, base.predict_proba(baseline_matrix(test))[:, 1]),
+        for candidate, model in models.items():
+            records += figure_records(
+                common, "churn", candidate, binary_rows(y_test, ch.churn_probability(model, test))
             )
-        )
         if "next_action" in rows.column_names:
-            fit_rows = _rows_on(rows, [*window.train_dates, window.calibration_date])
-            actions = np.asarray(fit_rows["next_action"].to_pylist())
-            if len(set(actions)) >= 2:
-                na = ch.fit_next_action(fit_rows, actions, spec, next_action_params, threads=threads)
-                summary = multiclass_summary(
-                    np.asarray(test["next_action"].to_pylist()),
-                    ch.next_action_probabilities(na, test),
-                    list(ch.NEXT_ACTIONS),
-                )
-                flat = [("summary", 0, k, float(v)) for k, v in summary.items() if not isinstance(v, dict)]
-                for j, action in enumerate(ch.NEXT_ACTIONS):
-                    if action in summary["auc_by_class"]:
-                        flat.append(("class", j + 1, f"auc_{action}", summary["auc_by_class"][action]))
-                    flat.append(("class", j + 1, f"rate_{action}", summary["class_rates"][action]))
-                results.append(("next_action", flat))
-        for model_name, metric_rows in results:
-            for section, b, metric, value in metric_rows:
-                records.append(
-                    common
-                    | {
-                        "backtest_row_id": f"{model_version}:{model_name}:{origin}:{section}:{b}:{metric}",
-                        "model_name": model_name,
-                        "section": section,
-                        "bin": b,
-                        "metric": metric,
-                        "value": value,
-                    }
-                )
+            flat = _next_action_rows(rows, window, test, spec, next_action_params, threads)
+            if flat is not None:
+                records += figure_records(common, "next_action", None, flat)
     return pa.Table.from_pylist(records, schema=BACKTEST_SCHEMA)

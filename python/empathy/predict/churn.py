@@ -5,8 +5,9 @@
   categorical features whose levels are learnt on the training rows (the most frequent MAX_LEVELS; others and
   missing go to LightGBM's "other" side). The FeatureSpec records this so that the SQL export, the Python
   scorer and a later build encode a row identically.
-* Churn: a LightGBM binary model trained on snapshots up to one step before the calibration snapshot, then
-  Platt-scaled on the calibration snapshot (a later time slice): p = sigmoid(a · margin + b).
+* Churn: a candidate (empathy.predict.candidates: LightGBM, a binned logistic regression or the recency baseline)
+  trained on snapshots up to one step before the calibration snapshot, then Platt-scaled on the calibration
+  snapshot (a later time slice, or held-out customers): p = sigmoid(a · margin + b).
 * Next action: a LightGBM multiclass model of the first action in the next-action window (churn, complain,
   contact support, purchase, none), on the same snapshots.
 * Time windows: `training_window` picks, for a moment when the data ends at `data_end`, which snapshots have
@@ -26,6 +27,7 @@ import pandas as pd
 import pyarrow as pa
 from sklearn.linear_model import LogisticRegression
 
+from empathy.predict import candidates as cd
 from empathy.state.model import DRIVERS as STATE_DRIVERS
 
 META_COLUMNS = frozenset(
@@ -225,9 +227,14 @@ def training_window(
 
 
 # -- churn --------------------------------------------------------------------------------------------------------
+NEGATIVES_PER_POSITIVE = 20  # rare churn: stayers beyond 20 per churner are sampled out; Platt restores the rate
+
+
 @dataclass
 class ChurnModel:
-    booster: lgb.Booster
+    """A candidate's margin model (empathy.predict.candidates) with its Platt calibration."""
+
+    margin_model: object
     spec: FeatureSpec
     calibration: tuple[float, float]
     params: dict
@@ -235,9 +242,21 @@ class ChurnModel:
     n_calibration: int
     train_positive_rate: float
 
+    @property
+    def candidate(self) -> str:
+        return self.margin_model.name
+
+    @property
+    def booster(self) -> lgb.Booster:
+        """The LightGBM booster of a `lightgbm` candidate (an error for the others)."""
+        if not isinstance(self.margin_model, cd.TreeMargin):
+            raise TypeError(f"the {self.candidate} churn candidate has no booster")
+        return self.margin_model.booster
+
 
 def _lgb_train(params: dict, X: pd.DataFrame, y: np.ndarray, categorical: list[str], threads: int) -> lgb.Booster:
-    p = {k: v for k, v in params.items() if k != "num_boost_round"} | {"num_threads": threads, **_DETERMINISTIC}
+    p = {k: v for k, v in params.items() if k not in ("num_boost_round", "candidate")}
+    p |= {"num_threads": threads, **_DETERMINISTIC}
     data = lgb.Dataset(X, label=y, categorical_feature=categorical or "auto", free_raw_data=True)
     return lgb.train(p, data, num_boost_round=int(params["num_boost_round"]))
 
@@ -255,6 +274,25 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
+def candidate_params(candidate: str) -> dict:
+    """The default hyperparameters of a churn candidate, with its name under "candidate"."""
+    if candidate == "lightgbm":
+        return dict(CHURN_PARAMS)
+    if candidate == "logistic_binned":
+        return {"candidate": candidate, **cd.LOGISTIC_PARAMS}
+    if candidate == "recency_baseline":
+        return {"candidate": candidate}
+    raise ValueError(f"unknown churn candidate {candidate!r}; expected one of {cd.CANDIDATES}")
+
+
+def _fit_margin(candidate: str, X: pd.DataFrame, y: np.ndarray, spec: FeatureSpec, params: dict, threads: int):
+    if candidate == "lightgbm":
+        return cd.TreeMargin(_lgb_train(params, X, y, list(spec.categorical), threads))
+    if candidate == "logistic_binned":
+        return cd.fit_binned_logistic(X, y, list(spec.categorical), params)
+    return cd.fit_recency(X, y)
+
+
 def fit_churn(
     train: pa.Table,
     y_train: np.ndarray,
@@ -264,20 +302,27 @@ def fit_churn(
     params: dict | None = None,
     threads: int = 2,
 ) -> ChurnModel:
-    """Train on `train`, Platt-scale on `calibrate` (a later snapshot)."""
+    """Train a candidate (params["candidate"], default LightGBM) on `train`, Platt-scale it on `calibrate`.
+
+    When stayers outnumber churners more than NEGATIVES_PER_POSITIVE to one, a deterministic sample of stayers
+    trains (every churner is kept); the calibration slice is used whole, so the probabilities are of the real rate.
+    """
     if y_train.sum() < 10 or (1 - y_train).sum() < 10:
         raise NotEnoughHistory(f"churn training set has {int(y_train.sum())} churners of {len(y_train)}; need 10+")
     params = dict(CHURN_PARAMS if params is None else params)
+    candidate = params.get("candidate", "lightgbm")
     spec = spec or infer_spec(train)
-    booster = _lgb_train(params, design_matrix(train, spec), y_train, list(spec.categorical), threads)
-    margin = booster.predict(design_matrix(calibrate, spec), raw_score=True)
+    keep = cd.negatives_to_keep(train["customer_snapshot_id"].to_pylist(), y_train, NEGATIVES_PER_POSITIVE)
+    X = design_matrix(train, spec)[keep].reset_index(drop=True)
+    margin_model = _fit_margin(candidate, X, y_train[keep], spec, params, threads)
+    margin = margin_model.margin(design_matrix(calibrate, spec))
     return ChurnModel(
-        booster, spec, platt(margin, y_calibrate), params, len(y_train), len(y_calibrate), float(y_train.mean())
+        margin_model, spec, platt(margin, y_calibrate), params, len(y_train), len(y_calibrate), float(y_train.mean())
     )
 
 
 def churn_margin(model: ChurnModel, rows: pa.Table) -> np.ndarray:
-    return model.booster.predict(design_matrix(rows, model.spec), raw_score=True)
+    return model.margin_model.margin(design_matrix(rows, model.spec))
 
 
 def churn_probability(model: ChurnModel, rows: pa.Table) -> np.ndarray:
@@ -288,15 +333,14 @@ def churn_probability(model: ChurnModel, rows: pa.Table) -> np.ndarray:
 def churn_contributions(model: ChurnModel, rows: pa.Table) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Per-row churn contributions in probability points, summed per driver group.
 
-    TreeSHAP gives exact contributions to the margin (log-odds). They are mapped to probability by sharing
-    p − p₀ (p₀ = the calibrated probability at the expected margin) in proportion to each calibrated
+    The candidate gives exact contributions to the margin (log-odds): TreeSHAP for LightGBM, each feature's
+    weight minus its mean weight for the logistic candidates. They are mapped to probability by sharing
+    p − p₀ (p₀ = the calibrated probability at the base margin) in proportion to each calibrated
     log-odds contribution; when the log-odds move is tiny, the local slope p(1 − p) is used instead. The
     groups of a row then sum to p − p₀ exactly. Returns (groups frame, probability, p₀ per row).
     """
     a, b = model.calibration
-    X = design_matrix(rows, model.spec)
-    contrib = model.booster.predict(X, pred_contrib=True)
-    feature_part, base_margin = contrib[:, :-1], contrib[:, -1]
+    feature_part, base_margin = model.margin_model.parts(design_matrix(rows, model.spec))
     margin = feature_part.sum(axis=1) + base_margin
     p = sigmoid(a * margin + b)
     p0 = sigmoid(a * base_margin + b)

@@ -28,11 +28,13 @@ import pyarrow.compute as pc
 
 from empathy import status
 from empathy.predict import backtest as bt
+from empathy.predict import candidates as cd
 from empathy.predict import churn as ch
 from empathy.predict import clv as cl
 from empathy.predict import purchase_model_choice as pmc
+from empathy.predict import selection as sel
 from empathy.predict.pareto_nbd import ParetoNBDParams
-from empathy.predict.sql_export import booster_to_sql
+from empathy.predict.sql_export import booster_to_sql, sql_number
 from empathy.state.model import BASELINE_DRIVER, BASELINE_LABEL, EVIDENCE, attribute, driver_evidence
 from empathy.text.warehouse import as_table, backend  # noqa: F401  (re-exported for the dbt models)
 
@@ -65,8 +67,12 @@ REGISTRY_SCHEMA = pa.schema(
         ("sql_parity_max_abs_diff", pa.float64()),
         ("sql_parity_rows", pa.int64()),
         ("retrain_reason", pa.string()),
+        ("candidate", pa.string()),
+        ("evaluation", pa.string()),
+        ("backtest_figures", pa.large_string()),
     ]
 )
+VERSION_TOKEN = "{model_version}"  # backtest figures are computed before their version is named
 
 
 def _log(message: str) -> None:
@@ -148,9 +154,12 @@ def _version(name: str, data_end: date, fingerprint: str) -> str:
 
 def probability_sql(model: ch.ChurnModel) -> str:
     """The calibrated churn probability as one SQL expression over int_customer_snapshots' columns."""
-    return booster_to_sql(
-        model.booster, ch.sql_feature_columns(model.spec), calibration=model.calibration, output="probability"
-    )
+    columns = ch.sql_feature_columns(model.spec)
+    if model.candidate == "lightgbm":
+        return booster_to_sql(model.booster, columns, calibration=model.calibration, output="probability")
+    a, b = (sql_number(v) for v in model.calibration)
+    z = f"{a} * ({model.margin_model.sql(columns)}) + {b}"
+    return f"1e0 / (1e0 + exp(-greatest(-7e2, least(7e2, {z}))))"
 
 
 def sql_parity(model: ch.ChurnModel, sql: str, rows: pa.Table) -> float:
@@ -165,30 +174,73 @@ def sql_parity(model: ch.ChurnModel, sql: str, rows: pa.Table) -> float:
     return float(np.max(np.abs(got - want)))
 
 
+def _fallback_window(rows: pa.Table) -> ch.Window:
+    """Without a time window (one labelled date, or churn only at the end): every labelled date fits."""
+    dates = sorted(set(rows["snapshot_date"].to_pylist()))
+    if not dates:
+        raise ch.NotEnoughHistory("no snapshot has a complete churn label yet: more history is needed")
+    return ch.Window(tuple(dates[:-1]) or (dates[-1],), dates[-1])
+
+
+def _select_churn(
+    rows: pa.Table, window: ch.Window | None, horizon_days: int, origins: int, threads: int
+) -> tuple[ch.ChurnModel, pa.Table, dict]:
+    """The chosen candidate fitted for production, every candidate's figures, and how the choice was made.
+
+    Out of time when the backtest has at least one origin where every candidate ran; else on the customer
+    holdout (empathy.predict.selection), whose chosen model is the production model as judged.
+    """
+    labelled = rows.drop_columns(["is_churned", "next_action"])
+    if window is not None:
+        spec = ch.infer_spec(bt._rows_on(labelled, window.train_dates))
+        figures = bt.run_backtests(
+            rows, model_version=VERSION_TOKEN, horizon_days=horizon_days, origins=origins,
+            min_first_date=None, spec=spec, threads=threads, progress=_log,
+        )  # fmt: skip
+        losses = sel.mean_log_loss(figures)
+        if losses:
+            chosen = sel.choose(losses)
+            train, cal = bt._rows_on(rows, window.train_dates), bt._rows_on(rows, [window.calibration_date])
+            model = ch.fit_churn(
+                train, bt._labels(train), cal, bt._labels(cal), spec=spec,
+                params=ch.candidate_params(chosen), threads=threads,
+            )  # fmt: skip
+            return model, figures, {"evaluation": sel.OUT_OF_TIME, "log_loss_by_candidate": losses, "chosen": chosen}
+    spec = ch.infer_spec(labelled)
+    result = sel.holdout_evaluation(rows, spec, model_version=VERSION_TOKEN, threads=threads, progress=_log)
+    losses = sel.mean_log_loss(result.figures)
+    chosen = sel.choose(losses)
+    how = {
+        "evaluation": sel.CUSTOMER_HOLDOUT,
+        "log_loss_by_candidate": losses,
+        "chosen": chosen,
+        "holdout_date": str(result.labelled_date),
+        "holdout_split": "sha256(customer_id): 60% train, 20% calibrate, 20% evaluate",
+        **result.parts,
+    }
+    return result.models[chosen], result.figures, how
+
+
 def _churn_version(
-    rows: pa.Table, score: pa.Table, window: ch.Window, horizon_days: int, reason: str, threads: int
+    rows: pa.Table,
+    score: pa.Table,
+    window: ch.Window | None,
+    horizon_days: int,
+    reason: str,
+    origins: int,
+    threads: int,
 ) -> tuple[dict, ch.ChurnModel]:
-    train = bt._rows_on(rows, window.train_dates)
-    cal = bt._rows_on(rows, [window.calibration_date])
-    y_train, y_cal = bt._labels(train), bt._labels(cal)
-    spec = ch.infer_spec(train.drop_columns(["is_churned", "next_action"]))
-    model = ch.fit_churn(train, y_train, cal, y_cal, spec=spec, threads=threads)
+    model, figures, how = _select_churn(rows, window, horizon_days, origins, threads)
+    spec = model.spec
     sql = probability_sql(model)
     parity = sql_parity(model, sql, score)
-    margin_cal = ch.churn_margin(model, cal)
-    from empathy.predict.metrics import binary_summary
-
-    cal_auc = binary_summary(y_cal, ch.sigmoid(margin_cal)) if 0 < y_cal.sum() < len(y_cal) else {}
-    importance = dict(
-        zip(model.spec.names, model.booster.feature_importance(importance_type="gain").tolist(), strict=True)
-    )
-    top = sorted(importance.items(), key=lambda kv: -kv[1])[:15]
-    data_end = max(window.calibration_date + timedelta(days=horizon_days - 1), window.calibration_date)
+    top = sorted(model.margin_model.importance(spec.names).items(), key=lambda kv: -kv[1])[:15]
+    fit_window = window if how["evaluation"] == sel.OUT_OF_TIME else _fallback_window(rows)
     row = {
         "model_name": "churn",
-        "training_start_date": window.train_dates[0],
-        "training_end_date": window.train_dates[-1],
-        "calibration_date": window.calibration_date,
+        "training_start_date": fit_window.train_dates[0],
+        "training_end_date": fit_window.train_dates[-1],
+        "calibration_date": fit_window.calibration_date,
         "horizon_days": horizon_days,
         "n_train": model.n_train,
         "n_calibration": model.n_calibration,
@@ -199,22 +251,23 @@ def _churn_version(
         "hyperparameters": json.dumps(model.params),
         "metrics": json.dumps(
             {
-                "calibration_slice_auc": cal_auc.get("auc"),
-                "calibration_slice_pr_auc": cal_auc.get("pr_auc"),
-                "calibration_slice_base_rate": float(y_cal.mean()) if len(y_cal) else None,
-                "top_features_by_gain": [{"feature": k, "gain": round(v, 3)} for k, v in top],
-                "labels_complete_through": str(data_end),
-                "note": "out-of-time quality figures: fct_model_backtests; whether the backtest ran and why not: "
-                "audit.model_status (model fct_model_backtests)",
+                "selection": how,
+                "top_features": [{"feature": k, "importance": round(v, 4)} for k, v in top],
+                "labels_complete_through": str(fit_window.calibration_date + timedelta(days=horizon_days - 1)),
+                "note": "quality figures of every candidate: fct_model_backtests (evaluation says out of time or "
+                "customer holdout); whether they could be computed and why not: audit.model_status",
             }
         ),
         "calibration_a": model.calibration[0],
         "calibration_b": model.calibration[1],
-        "model_text": model.booster.model_to_string(),
+        "model_text": model.margin_model.to_text(),
         "scoring_sql": sql,
         "sql_parity_max_abs_diff": parity,
         "sql_parity_rows": score.num_rows,
         "retrain_reason": reason,
+        "candidate": model.candidate,
+        "evaluation": how["evaluation"],
+        "backtest_figures": json.dumps(figures.to_pylist(), default=str),
     }
     return row, model
 
@@ -387,6 +440,31 @@ def _clv_versions(
     return out
 
 
+def _report_churn(row: dict, reason: str, scored: int) -> None:
+    """The churn version's status: ok when chosen out of time, degraded when only a customer holdout could judge it."""
+    how = json.loads(row["metrics"])["selection"]
+    losses = ", ".join(f"{c} {v:.4f}" for c, v in how["log_loss_by_candidate"].items())
+    counts = {"n_train": row["n_train"], "n_calibration": row["n_calibration"], "scored": scored, **how}
+    said = (
+        f"trained ({reason}): {row['candidate']} chosen by {how['evaluation'].replace('_', ' ')} log loss "
+        f"({losses}); SQL parity {row['sql_parity_max_abs_diff']:.1e}"
+    )
+    if how["evaluation"] == sel.OUT_OF_TIME:
+        status.report("churn", "ok", said, counts=counts)
+    else:
+        status.report(
+            "churn",
+            "degraded",
+            said + f"; no out-of-time backtest origin (labelled snapshots {row['training_start_date']} to "
+            f"{how['holdout_date']}, horizon {row['horizon_days']} days: too short a labelled history, or too few "
+            "churners in it), so evaluated and calibrated on held-out customers (a split by customer hash) at "
+            f"{how['holdout_date']}",
+            counts=counts,
+            fix="a longer history with churn in it before the data end (ended subscriptions or lapsed buyers over "
+            "several months, more than the horizon before the latest labelled snapshot) for an out-of-time backtest",
+        )
+
+
 def _report_kept(current: dict, data_end: date, every: int) -> None:
     age = (data_end - current["trained_through"]).days
     status.report(
@@ -455,6 +533,7 @@ def train_registry(
     *,
     retrain_every_days: int = 28,
     min_history_days: int = 90,
+    origins: int = 4,
     threads: int = 2,
 ) -> pa.Table:
     """New model versions (REGISTRY_SCHEMA rows) for the models that are due; empty when none is."""
@@ -483,23 +562,20 @@ def train_registry(
     if churn_reason or next_reason:
         rows = labelled_rows(snapshots, outcomes, min_history_days)
         try:
-            window = ch.training_window(rows["snapshot_date"].to_pylist(), data_end, horizon_days)
+            try:
+                window = ch.training_window(rows["snapshot_date"].to_pylist(), data_end, horizon_days)
+            except ch.NotEnoughHistory:
+                window = None  # too little history for a time split: the customer holdout (selection.py)
             spec = None
             if churn_reason:
-                row, model = _churn_version(rows, score, window, horizon_days, churn_reason, threads)
+                row, model = _churn_version(rows, score, window, horizon_days, churn_reason, origins, threads)
                 spec = model.spec
                 new.append(row | {"feature_fingerprint": fingerprint})
-                status.report(
-                    "churn",
-                    "ok",
-                    f"trained ({churn_reason}) on {row['n_train']:,} snapshots, calibrated on "
-                    f"{window.calibration_date}; SQL parity {row['sql_parity_max_abs_diff']:.1e}",
-                    counts={"n_train": row["n_train"], "n_calibration": row["n_calibration"], "scored": score.num_rows},
-                )
+                _report_churn(row, churn_reason, score.num_rows)
             if next_reason:
                 spec = spec or ch.infer_spec(rows.drop_columns(["is_churned", "next_action"]))
                 new.append(
-                    _next_action_version(rows, window, spec, next_reason, threads)
+                    _next_action_version(rows, window or _fallback_window(rows), spec, next_reason, threads)
                     | {"feature_fingerprint": fingerprint}
                 )
                 status.report("next_action", "ok", f"trained ({next_reason})", counts={"n_train": new[-1]["n_train"]})
@@ -529,6 +605,8 @@ def train_registry(
             version = f"{base}-r{k}"
         taken.add(version)
         row["model_version"] = version
+        if row.get("backtest_figures"):
+            row["backtest_figures"] = row["backtest_figures"].replace(VERSION_TOKEN, version)
     return pa.Table.from_pylist(new, schema=REGISTRY_SCHEMA)
 
 
@@ -543,10 +621,8 @@ def current_versions(registry: ir.Table | pa.Table) -> dict[str, dict]:
 
 
 def load_churn(version: dict) -> ch.ChurnModel:
-    import lightgbm as lgb
-
     return ch.ChurnModel(
-        lgb.Booster(model_str=version["model_text"]),
+        cd.load(version.get("candidate") or "lightgbm", version["model_text"]),
         ch.FeatureSpec.from_json(version["features"]),
         (version["calibration_a"], version["calibration_b"]),
         json.loads(version["hyperparameters"]),
@@ -568,17 +644,26 @@ def load_next_action(version: dict) -> ch.NextActionModel:
 
 
 # -- backtests -----------------------------------------------------------------------------------------------------
-def backtests(
-    registry: ir.Table,
-    snapshots: ir.Table,
-    outcomes: ir.Table,
-    existing: ir.Table | None,
-    *,
-    origins: int = 4,
-    min_history_days: int = 90,
-    threads: int = 2,
-) -> pa.Table:
-    """Backtest rows for every churn version not backtested yet (its features and hyperparameters)."""
+def figures_table(text: str | None) -> pa.Table:
+    """A version's backtest figures (the registry's JSON) as BACKTEST_SCHEMA rows."""
+    records = json.loads(text) if text else []
+    if not records:
+        return bt.BACKTEST_SCHEMA.empty_table()
+    columns = {}
+    for field in bt.BACKTEST_SCHEMA:
+        values = [r.get(field.name) for r in records]
+        if pa.types.is_date(field.type):
+            values = [date.fromisoformat(v) if isinstance(v, str) else v for v in values]
+        columns[field.name] = pa.array(values, field.type)
+    return pa.table(columns, schema=bt.BACKTEST_SCHEMA)
+
+
+def backtests(registry: ir.Table, existing: ir.Table | None, *, origins: int = 4) -> pa.Table:
+    """Backtest figures of every churn version not published yet: each candidate's, as its training computed them.
+
+    The registry computes them when it trains a version (they choose its candidate, empathy.predict.selection);
+    this mart publishes them once per version.
+    """
     versions = [r for r in _arrow(registry).to_pylist() if r["model_name"] == "churn"]
     seen = (
         set(_arrow(existing.select("model_version").distinct())["model_version"].to_pylist())
@@ -597,23 +682,8 @@ def backtests(
     if not todo:
         status.report("churn_backtest", "ok", "every churn version is backtested already")
         return bt.BACKTEST_SCHEMA.empty_table()
-    rows = labelled_rows(snapshots, outcomes, min_history_days)
-    tables = []
-    for v in todo:
-        tables.append(
-            bt.run_backtests(
-                rows,
-                model_version=v["model_version"],
-                horizon_days=int(v["horizon_days"]),
-                origins=origins,
-                min_first_date=None,
-                spec=ch.FeatureSpec.from_json(v["features"]),
-                churn_params=json.loads(v["hyperparameters"]),
-                threads=threads,
-                progress=_log,
-            )
-        )
-    return _report_backtests(pa.concat_tables(tables), [v["model_version"] for v in todo], origins)
+    table = pa.concat_tables([figures_table(v.get("backtest_figures")) for v in todo])
+    return _report_backtests(table, [v["model_version"] for v in todo], origins)
 
 
 def _report_backtests(table: pa.Table, versions: list[str], origins: int) -> pa.Table:
@@ -625,7 +695,17 @@ def _report_backtests(table: pa.Table, versions: list[str], origins: int) -> pa.
     counts = {"versions": versions, "origins_asked": origins, "origins_run": len(ran), "figures": table.num_rows}
     if dropped.num_rows:
         counts["figures_not_computable"] = sorted(set(dropped["metric"].to_pylist()))
-    if not ran:
+    holdout = table.num_rows and set(table["evaluation"].to_pylist()) == {sel.CUSTOMER_HOLDOUT}
+    if holdout:
+        status.report(
+            "churn_backtest",
+            "degraded",
+            "no out-of-time backtest origin (too short a labelled history, or too few churners in it): every "
+            f"candidate is judged on held-out customers (a split by customer hash) at {', '.join(ran)}",
+            counts=counts,
+            fix="a longer history with churn in it before the data end for an out-of-time backtest",
+        )
+    elif not ran:
         status.report(
             "churn_backtest",
             "skipped",
