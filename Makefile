@@ -25,6 +25,9 @@ $(STAMP): python/pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --quiet --disable-pip-version-check -c constraints.txt -e 'python[dev]'
+	@# dagster-dbt asks for sqlglot[rs], whose compiled overlay (sqlglotc) breaks ibis 12's SQL generation
+	@# (intervals): keep the pure-Python sqlglot that ibis is tested with.
+	$(BIN)/python -m pip uninstall --quiet --quiet --yes sqlglotc sqlglotrs
 	@touch $(STAMP)
 
 install: $(STAMP) ## create .venv and install the package with pinned dependencies

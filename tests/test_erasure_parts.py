@@ -199,9 +199,9 @@ def test_forget_without_ids_or_landing_says_what_to_pass(s, tmp_path, monkeypatc
     out = runner.invoke(app, ["forget"])
     assert out.exit_code == 1 and "--customer-id" in out.output
     out = runner.invoke(app, ["forget", "--ids-file", str(tmp_path / "nope.txt")])
-    assert out.exit_code == 1 and "nope.txt" in out.output
+    assert out.exit_code == 1 and "nope.txt" in out.output.replace("\n", "")  # a long path may wrap
     out = runner.invoke(app, ["forget", "--customer-id", "c1"])
-    assert out.exit_code == 1 and "landing folder" in out.output
+    assert out.exit_code == 1 and "landing folder" in out.output.replace("\n", " ")
 
 
 def test_the_gx_store_loses_the_sampled_values(tmp_path):
