@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 import yaml
 from rich.console import Console
@@ -261,6 +262,25 @@ def test_apply_domain_models_replaces_sentiment_where_chosen(con):
     generic_only = tw.apply_domain_models(table, None)
     assert set(generic_only["sentiment_model"].to_pylist()) == {"generic"}
     assert generic_only["sentiment_score"].equals(generic_only["generic_sentiment_score"])
+
+
+def test_one_text_written_by_customers_of_two_languages_keeps_one_row_each(con):
+    """The published language leans on each writer's declared language, so one text can carry two; the company
+    models score it once, in the detector's language, and every interaction keeps exactly one row."""
+    _, _, signals = _signals(con)
+    table = signals.to_pyarrow()
+    first = table.column("text_hash")[0].as_py()
+    same = pc.equal(table["text_hash"], first)
+    table = table.set_column(
+        table.schema.get_field_index("language"), "language", pc.if_else(same, "xx", table["language"])
+    )
+    if "detected_language" not in table.column_names:
+        table = table.append_column("detected_language", signals.to_pyarrow()["language"])
+    twice = pa.concat_tables(
+        [table, table.slice(0, 1).set_column(table.schema.get_field_index("language"), "language", pa.array(["yy"]))]
+    )
+    out = tw.apply_domain_models(twice, FakeDomain())
+    assert out.num_rows == twice.num_rows
 
 
 def test_rated_texts_and_labels(con):

@@ -445,10 +445,14 @@ def apply_domain_models(signals: pa.Table, domain: Any) -> pa.Table:
     columns = [*SENTIMENT_COLUMNS, "sentiment_model"]
     types = {c: SIGNAL_SCHEMA.field(c).type for c in SENTIMENT_COLUMNS} | {"sentiment_model": pa.string()}
     if domain is not None and n:
-        # one text and one language per hash (the language is the cache's, per text)
-        distinct = signals.select(["text_hash", "text", "language"]).group_by(["text_hash", "text", "language"])
-        distinct = distinct.aggregate([])
-        scored = domain.score(distinct["text"].to_pylist(), distinct["language"].to_pylist())
+        # one text and one language per hash: the detector's, per text, as the company models were fitted on it
+        # (the published `language` leans on each writer's declared language, so one text may have several)
+        language = signals["language"]
+        if "detected_language" in signals.column_names:
+            language = pc.coalesce(signals["detected_language"], language)
+        keyed = pa.table({"text_hash": signals["text_hash"], "text": signals["text"], "lang": language})
+        distinct = keyed.group_by(["text_hash", "text", "lang"]).aggregate([])
+        scored = domain.score(distinct["text"].to_pylist(), distinct["lang"].to_pylist())
         by_text = pa.table({"text_hash": distinct["text_hash"], **{f"domain_{c}": scored[c] for c in columns}})
         rows = pa.table({"text_hash": signals["text_hash"], "_row": pa.array(np.arange(n))})
         joined = rows.join(by_text, "text_hash", join_type="left outer").sort_by("_row")
