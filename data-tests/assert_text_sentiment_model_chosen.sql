@@ -1,6 +1,7 @@
 -- The sentiment of fct_text_signals comes from the model chosen for the
 -- text's language: the generic one (and then equals generic_sentiment_*) or
--- the company model that fct_sentiment_model_evaluations chose for it.
+-- the company model that fct_sentiment_model_evaluations chose for it. The
+-- company models are fitted and applied per detected language.
 with
 
 text_signals as (
@@ -34,7 +35,7 @@ final as (
     from text_signals
     left join chosen
         on
-            text_signals.language = chosen.language
+            coalesce(text_signals.detected_language, text_signals.language) = chosen.language
             and text_signals.sentiment_model = chosen.domain_model
     where
         (
