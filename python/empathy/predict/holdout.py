@@ -90,12 +90,17 @@ def holdout_scores(
         f"snapshots up to {window.calibration_date} (labels complete before {origin})",
         counts=counts | {"origin_date": str(origin), "rows": test.num_rows},
     )
+    return _holdout_table(test, current["model_version"], probability)
+
+
+def _holdout_table(test: pa.Table, model_version: str, probability) -> pa.Table:
+    """HOLDOUT_SCHEMA rows: each held-out snapshot with its score and whether the customer churned."""
     return pa.table(
         {
             "customer_snapshot_id": test["customer_snapshot_id"],
             "customer_id": test["customer_id"],
             "origin_date": test["snapshot_date"],
-            "model_version": pa.array([current["model_version"]] * test.num_rows, pa.string()),
+            "model_version": pa.array([model_version] * test.num_rows, pa.string()),
             "churn_probability": pa.array(np.asarray(probability, dtype=float), pa.float64()),
             "is_churned": pa.array(bt._labels(test).astype(bool), pa.bool_()),
         },
@@ -119,14 +124,4 @@ def _customer_holdout_scores(current: dict, rows: pa.Table) -> pa.Table:
         counts={"rows": test.num_rows, "model_version": current["model_version"]},
         fix="churn history before the data end for an out-of-time holdout",
     )
-    return pa.table(
-        {
-            "customer_snapshot_id": test["customer_snapshot_id"],
-            "customer_id": test["customer_id"],
-            "origin_date": test["snapshot_date"],
-            "model_version": pa.array([current["model_version"]] * test.num_rows, pa.string()),
-            "churn_probability": pa.array(np.asarray(probability, dtype=float), pa.float64()),
-            "is_churned": pa.array(bt._labels(test).astype(bool), pa.bool_()),
-        },
-        schema=HOLDOUT_SCHEMA,
-    )
+    return _holdout_table(test, current["model_version"], probability)
