@@ -347,6 +347,23 @@ def test_conditional_expectation_matches_paper_form_and_new_customer_limit() -> 
     assert clv.bgnbd_expected_purchases_new_customer(CDNOW_LIKE, 1e-4)[0] == pytest.approx(r / alpha * 1e-4, rel=1e-3)
 
 
+def test_conditional_expectation_stays_finite_when_the_fit_sends_a_and_b_to_infinity() -> None:
+    # A fit where no one seems to drop out can end at a, b ~ 1e6; equation 10's hyp2f1 overflows there.
+    x, tx, T = np.array([0.0, 4.0, 2.0]), np.array([0.0, 3.86, 0.86]), np.array([3.71, 4.43, 2.57])
+
+    def params(scale: float) -> clv.BGNBDParams:
+        return clv.BGNBDParams(r=0.82, alpha=2.8, a=0.216 * scale, b=0.784 * scale)
+
+    huge = clv.bgnbd_conditional_expected_purchases(params(3e6), 4.0, x, tx, T)
+    assert np.isfinite(huge).all()
+    # The fixed-drop-out limit agrees with equation 10 where scipy can still evaluate it...
+    exact = clv.bgnbd_conditional_expected_purchases(params(1e3), 4.0, x, tx, T)
+    np.testing.assert_allclose(huge, exact, rtol=3e-3)
+    # ...and for a customer with no repeat purchase it is (1 - ((alpha+T) / (alpha+T+p t))^r) / p.
+    p = 0.216
+    assert huge[0] == pytest.approx((1 - ((2.8 + 3.71) / (2.8 + 3.71 + p * 4.0)) ** 0.82) / p, rel=1e-9)
+
+
 @pytest.mark.parametrize(("x", "tx", "T"), [(0, 0.0, 30.0), (2, 20.0, 38.0), (6, 12.0, 39.0)])
 def test_conditional_expectation_matches_monte_carlo(x: int, tx: float, T: float) -> None:
     """Simulate the model given a history: draw (lambda, p) from their posterior by importance sampling, whether

@@ -506,6 +506,25 @@ def bgnbd_prob_any_purchase(
     return bgnbd_prob_alive(params, x, tx, big_t) * (1.0 - silent)
 
 
+# From this a + b on, Beta(a, b) is a point mass at p = a / (a + b) to within 0.3% of the expectation; scipy's
+# hyp2f1 in equation 10 overflows there (an unpenalised fit can send a and b to 1e6), so the limit stands in.
+FIXED_DROPOUT_AB = 1e3
+
+
+def _expected_purchases_fixed_dropout(
+    params: BGNBDParams, t: np.ndarray, x: np.ndarray, tx: np.ndarray, big_t: np.ndarray
+) -> np.ndarray:
+    """Equation 10's limit as a + b grows with a / (a + b) = p fixed.
+
+    An alive customer's purchase at time s counts when no earlier purchase was the one they dropped out after:
+    rate lambda * exp(-lambda p s), so E[purchases in t | lambda] = (1 - exp(-lambda p t)) / p. Over the
+    posterior lambda ~ Gamma(r + x, alpha + T) that is (1 - ((alpha+T) / (alpha+T+p t))^(r+x)) / p.
+    """
+    p = params.a / (params.a + params.b)
+    silent = ((params.alpha + big_t) / (params.alpha + big_t + p * t)) ** (params.r + x)
+    return (1.0 - silent) / p * special.expit(-_log_odds_dropped(params, x, tx, big_t))
+
+
 def _expected_purchases(
     params: BGNBDParams, t: np.ndarray, x: np.ndarray, tx: np.ndarray, big_t: np.ndarray
 ) -> np.ndarray:
@@ -521,9 +540,14 @@ def _expected_purchases(
         raise ValueError("BGNBDParams.a = 1 exactly makes equation 10 0/0; refit or use a = 1 +/- 1e-9")
     one_minus_z = (alpha + big_t) / (alpha + big_t + t)
     z = t / (alpha + big_t + t)
-    hyp = special.hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
-    unconditional = (a + b + x - 1) / (a - 1) * (1.0 - one_minus_z ** (a - 1) * hyp)
-    return unconditional * special.expit(-_log_odds_dropped(params, x, tx, big_t))
+    with np.errstate(invalid="ignore", over="ignore"):
+        hyp = special.hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
+        unconditional = (a + b + x - 1) / (a - 1) * (1.0 - one_minus_z ** (a - 1) * hyp)
+    expected = unconditional * special.expit(-_log_odds_dropped(params, x, tx, big_t))
+    if a + b >= FIXED_DROPOUT_AB and not np.isfinite(expected).all():
+        limit = _expected_purchases_fixed_dropout(params, t, x, tx, big_t)
+        expected = np.where(np.isfinite(expected), expected, limit)
+    return expected
 
 
 def bgnbd_conditional_expected_purchases(

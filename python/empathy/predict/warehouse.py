@@ -501,8 +501,9 @@ def _report_not_enough(
         )
     else:
         fix = (
-            f"needs at least 2 snapshot dates whose {horizon_days}-day outcome is complete by {data_end}: "
-            f"about {horizon_days + 28} more days of history, or a shorter churn_horizon_days"
+            f"needs at least 1 snapshot date whose {horizon_days}-day outcome is complete by {data_end} (2 for "
+            f"an out-of-time judgement): about {horizon_days + 28} more days of history, or a shorter "
+            "churn_horizon_days"
         )
     have_version = {r["model_name"] for r in new}
     for name, reason in zip(("churn", "next_action"), reasons, strict=True):
@@ -564,7 +565,12 @@ def train_registry(
         try:
             try:
                 window = ch.training_window(rows["snapshot_date"].to_pylist(), data_end, horizon_days)
-            except ch.NotEnoughHistory:
+            except ch.NotEnoughHistory as exc:
+                if not rows.num_rows:
+                    raise ch.NotEnoughHistory(
+                        f"0 snapshot(s) with a complete {horizon_days}-day label by {data_end}; need at least 1 "
+                        "(its customers are split to train, calibrate and judge): more history is needed"
+                    ) from exc
                 window = None  # too little history for a time split: the customer holdout (selection.py)
             spec = None
             if churn_reason:
