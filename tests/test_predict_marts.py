@@ -316,3 +316,32 @@ def test_eval_models_reports_backtests_parity_value_and_truth(predict_built):
     if (SHARED_DATA / "cdnow" / "CDNOW_sample.txt").exists():
         assert "value: CDNOW, 39-week calibration" in by_section
     assert "| scores as SQL |" in to_markdown(rows)
+
+
+def test_segments_give_every_customer_one_segment_and_keep_it_on_quiet_days(predict_built):
+    """The published segments: one per customer on the latest day, the dimension's sizes summing to them, each
+    with a reason, and at least 90% of customers keep their segment from one quiet day to the next."""
+    from empathy.segments.stability import day_to_day_stability
+
+    settings, _ = predict_built
+    rows, customers, reasons = query(
+        settings.published,
+        "select count(*), count(distinct customer_id), count(segment_reason) from marts.fct_customer_segments"
+        " where is_latest",
+    )[0]
+    assert rows == customers == reasons > 1000
+    sizes, share, segments = query(
+        settings.published,
+        "select sum(customers), sum(customer_share), count(*) filter (where customers > 0)"
+        " from marts.dim_empagraphic_segments",
+    )[0]
+    assert sizes == customers and abs(share - 1) < 1e-9 and segments >= 5
+    with duckdb.connect(str(settings.published), read_only=True) as con:
+        history = con.sql(
+            "select customer_id, segment_date, segment_id, had_interaction from marts.fct_customer_segments"
+        ).to_arrow_table()
+    stability = day_to_day_stability(history)
+    print(f"segment stability {stability}")
+    assert stability.share >= 0.9
+    moved = query(settings.published, "select sum(customers) from marts.fct_segment_transitions")[0][0]
+    assert moved > 0

@@ -138,6 +138,28 @@ def test_world_is_judged_at_one_as_of_date(built, name):
 
 
 @pytest.mark.parametrize("name", _worlds(BUILD_FAILS))
+def test_world_segments_every_customer_once_on_the_latest_day(built, name):
+    """Any subset of sources gets segments: one per customer on the latest day, the dimension's sizes summing to
+    them; without an emotional state nobody is a delighted advocate and the reasons say behaviour alone."""
+    settings, _ = built(name)
+    rows, customers, with_state = query(
+        settings.published,
+        "select count(*), count(distinct customer_id), count(*) filter (where has_state)"
+        " from marts.fct_customer_segments where is_latest",
+    )[0]
+    assert rows == customers > 0
+    assert query(settings.published, "select sum(customers) from marts.dim_empagraphic_segments")[0][0] == customers
+    if with_state == 0:
+        delighted, behaviour_alone = query(
+            settings.published,
+            "select count(*) filter (where segment_id = 'delighted_advocates'),"
+            " count(*) filter (where segment_reason like '%no emotional state%') from marts.fct_customer_segments"
+            " where is_latest",
+        )[0]
+        assert delighted == 0 and behaviour_alone == customers
+
+
+@pytest.mark.parametrize("name", _worlds(BUILD_FAILS))
 def test_world_publishes_empty_marts_only_where_recorded(built, name):
     settings, summary = built(name)
     rows = worlds.published_marts(settings.published)

@@ -68,7 +68,7 @@ def _orders(row: Mapping[str, Any]) -> str:
 
 def _describe(segment: str, row: Mapping[str, Any]) -> str:
     if segment == "lapsed":
-        return f"{_engagement(row)}, {_orders(row)}, no open ticket"
+        return f"{_engagement(row)}, {_orders(row)}, no open ticket, {_mood(row)}"
     if segment == "frustrated_loyalists":
         return f"{_negative(row)}, {_value(row)}"
     if segment == "upset":
