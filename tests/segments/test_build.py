@@ -50,3 +50,12 @@ def test_without_any_state_the_model_reports_behaviour_alone():
     customer_segments(_rules(["steady_regulars"] * 3), 3)
     assert status.recent()[-1]["status"] == "degraded"
     assert "behaviour alone" in status.recent()[-1]["reason"]
+
+
+def test_reasons_are_the_same_when_built_in_chunks(monkeypatch):
+    from empathy.segments import build
+
+    rules = _rules(["steady_regulars", "quietly_drifting", "steady_regulars"], valence=0.1)
+    whole = customer_segments(rules, 3).column("segment_reason").to_pylist()
+    monkeypatch.setattr(build, "REASON_CHUNK_ROWS", 2)
+    assert customer_segments(rules, 3).column("segment_reason").to_pylist() == whole

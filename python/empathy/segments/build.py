@@ -31,6 +31,7 @@ REASON_COLUMNS = (
     "valence_change_30d",
     "dominant_emotion",
 )
+REASON_CHUNK_ROWS = 100_000
 KEPT_COLUMNS = (
     "customer_segment_id",
     "customer_id",
@@ -62,13 +63,20 @@ def customer_segments(rules: pa.Table | pa.RecordBatchReader, hold_days: int) ->
         [bool(value) for value in rules.column("had_interaction").to_pylist()],
         hold_days,
     )
-    values = rules.select(list(REASON_COLUMNS)).to_pylist()
-    reasons = [
-        segment_reason(segment, row, rule, days, hold_days)
-        for segment, row, rule, days in zip(
-            held.segments, values, rule_segments, held.days_pointing_elsewhere, strict=True
+    reasons: list[str] = []
+    values = rules.select(list(REASON_COLUMNS))
+    for start in range(0, rules.num_rows, REASON_CHUNK_ROWS):  # a chunk's rows as dicts at a time: bounded memory
+        end = start + REASON_CHUNK_ROWS
+        reasons.extend(
+            segment_reason(segment, row, rule, days, hold_days)
+            for segment, row, rule, days in zip(
+                held.segments[start:end],
+                values.slice(start, REASON_CHUNK_ROWS).to_pylist(),
+                rule_segments[start:end],
+                held.days_pointing_elsewhere[start:end],
+                strict=True,
+            )
         )
-    ]
     out = rules.select(list(KEPT_COLUMNS))
     out = out.append_column("segment_id", pa.array(held.segments, pa.string()))
     out = out.append_column("segment_reason", pa.array(reasons, pa.string()))
