@@ -216,7 +216,7 @@ def test_telco_snapshot_retains_subscribers_at_high_risk_and_upsells_none_at_ris
     assert sum(n for *_, n in actions) == scored
 
 
-def test_orders_only_world_routes_to_tiers_only_or_says_why(built):
+def test_online_retail_orders_only_routes_to_tiers_only_or_says_why(built):
     """Customers and orders only: no agents, so no recommended agent; routing is empty with a reason or gives
     tiers only, and the contact-centre lookup still has one row per customer."""
     settings, summary = built("online_retail")
