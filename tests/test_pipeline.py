@@ -18,7 +18,7 @@ from empathy import publish as publish_mod
 from empathy.dbt import DbtFailed
 from empathy.pipeline import run
 from empathy.publish import WarehouseLocked, publish, published_run_id
-from tests.conftest import make_settings
+from tests.conftest import make_settings, query
 
 QUIET = Console(file=open(os.devnull, "w"))  # noqa: SIM115
 
@@ -271,3 +271,59 @@ def test_only_customers_builds_empty_typed_marts(tmp_path, small_world):
     finally:
         con.close()
     assert summary.dbt.count("test", "fail") == 0
+
+
+def test_call_routing_matches_tiers_under_the_load_cap_and_the_lookup_is_published(built):
+    """With an agents table every routed customer whose tier has an active agent gets one of that tier, no agent
+    passes its pool's load cap, and the contact-centre lookup (a view) is published as a table, one row per customer
+    under its published key."""
+    s, _ = built
+    w = s.warehouse
+    assert {"marts.fct_call_routing", "marts.rpt_contact_centre_lookup"} <= _published_tables(s.published)
+    routed = query(
+        w,
+        "select r.route_tier, r.recommended_agent_id, a.team, r.route_tier in (select team from"
+        " intermediate.int_agent_roster) from marts.fct_call_routing r"
+        " left join intermediate.int_agent_roster a on r.recommended_agent_id = a.agent_id",
+    )
+    assert routed and query(w, "select count(*) from intermediate.int_agent_roster")[0][0] > 0
+    for tier, agent, team, tier_has_agents in routed:
+        assert (agent is not None) == tier_has_agents
+        assert agent is None or team == tier
+    share = 0.25  # var routing_max_load_share_above_even
+    over_cap = query(
+        w,
+        f"""
+        with pools as (
+            select team, pool_language, count(*) as agents from intermediate.int_agent_roster group by all
+        ),
+        customers as (
+            select route_tier, pool_language, count(*) as customers
+            from intermediate.int_call_routing__assignments group by all
+        ),
+        loads as (
+            select route_tier, pool_language, agent_id, count(*) as load
+            from intermediate.int_call_routing__assignments where agent_id is not null group by all
+        )
+        select loads.* from loads
+        join customers using (route_tier, pool_language)
+        join pools on pools.team = loads.route_tier and pools.pool_language is not distinct from loads.pool_language
+        where loads.load > ceil(customers.customers / pools.agents * (1 + {share}))
+        """,
+    )
+    assert over_cap == []
+    # an agent serves one pool, so its load is counted once
+    assert (
+        query(
+            w,
+            "select count(*) from (select agent_id from intermediate.int_call_routing__assignments"
+            " where agent_id is not null group by agent_id having count(distinct pool_language) > 1)",
+        )[0][0]
+        == 0
+    )
+    customers = query(s.published, "select count(*) from marts.dim_customers")[0][0]
+    keys = {k for (k,) in query(s.restricted, "select customer_key from customer_lookup")}
+    lookup = query(s.published, "select customer_id, routing_priority, note from marts.rpt_contact_centre_lookup")
+    assert len(lookup) == customers == len({c for c, *_ in lookup}) and {c for c, *_ in lookup} <= keys
+    assert all(note for *_, note in lookup)
+    assert sum(p != "none" for _, p, _ in lookup) == len(routed)

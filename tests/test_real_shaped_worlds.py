@@ -27,12 +27,15 @@ NO_TEXT = {
     "fct_text_signals",
     "rpt_text_themes",
 }
+# Nobody is likely to call in a world without tickets, chats, calls or parcels, nor consents to profile by (call routing).
+NO_SUPPORT = {"fct_call_routing"}
 EMPTY_TODAY: dict[str, set[str]] = {
-    "cdnow": NO_TEXT,
-    "online_retail": NO_TEXT,
+    "cdnow": NO_TEXT | NO_SUPPORT,
+    "online_retail": NO_TEXT | NO_SUPPORT,
     # nobody buys twice: no churn model is trained, so no scores, actions, backtests or explanations; with no
     # state either, the fairness audit has nothing to judge
     "no_repeat_customers": NO_TEXT
+    | NO_SUPPORT
     | {
         "dim_model_versions",
         "fct_churn_scores",
@@ -41,15 +44,17 @@ EMPTY_TODAY: dict[str, set[str]] = {
         "fct_next_actions",
         "fct_score_explanations",
     },
-    "subscriptions_snapshot": {
+    "subscriptions_snapshot": NO_SUPPORT
+    | {
         "fct_dissatisfaction_alerts",
         "fct_sentiment_model_evaluations",
         "fct_state_explanations",
     },
     # customers and subscriptions only: no text, no emotional state
-    "telco_snapshot": NO_TEXT,
+    "telco_snapshot": NO_TEXT | NO_SUPPORT,
     # texts and no orders or subscriptions: no churn to learn; no rated text for a company sentiment model
-    "texts_without_ratings": {
+    "texts_without_ratings": NO_SUPPORT
+    | {
         "dim_model_versions",
         "fct_churn_scores",
         "fct_dissatisfaction_alerts",
@@ -231,3 +236,34 @@ def test_telco_snapshot_retains_subscribers_at_high_risk_and_upsells_none_at_ris
     assert not [a for band, a, _, _ in actions if band != "high" and a in ("retain", "upsell")]
     scored = query(settings.published, "select count(churn_probability) from marts.fct_churn_scores")[0][0]
     assert sum(n for *_, n in actions) == scored
+
+
+def test_online_retail_orders_only_routes_to_tiers_only_or_says_why(built):
+    """Customers and orders only: no agents, so no recommended agent; routing is empty with a reason or gives
+    tiers only, and the contact-centre lookup still has one row per customer."""
+    settings, summary = built("online_retail")
+    routed, with_agent = query(
+        settings.published, "select count(*), count(recommended_agent_id) from marts.fct_call_routing"
+    )[0]
+    assert with_agent == 0
+    status, reason = _mart_status(settings.published, summary.run_id)["fct_call_routing"]
+    assert status in ("degraded", "skipped") and "no agents table" in reason
+    roster = query(
+        settings.published,
+        "select status, reason from audit.model_status where model = 'int_agent_roster' and component = 'agents'",
+    )
+    assert roster and all(s == "skipped" and "tier" in r for s, r in roster)
+    customers = query(settings.published, "select count(*) from marts.dim_customers")[0][0]
+    lookup = query(
+        settings.published,
+        "select count(*), count(distinct customer_id), count(recommended_agent_id) from marts.rpt_contact_centre_lookup",
+    )[0]
+    assert lookup == (customers, customers, 0)
+    if routed == 0:
+        assert (
+            query(
+                settings.published,
+                "select count(*) from marts.rpt_contact_centre_lookup where routing_priority <> 'none'",
+            )[0][0]
+            == 0
+        )

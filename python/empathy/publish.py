@@ -225,7 +225,8 @@ def publish(settings: Settings, run_id: str, schemas: list[str] | None = None) -
 
 
 def _copy_published(con: duckdb.DuckDBPyConnection, settings: Settings, schemas: list[str], salt: str) -> dict:
-    """Copy every table of `schemas` into the attached `pub` as BI may read it; {schema.table: rows}."""
+    """Copy every table and view of `schemas` into the attached `pub` (a view as a table of its rows) as BI may
+    read it; {schema.table: rows}."""
     rows = con.execute(
         """
         select table_schema, table_name, table_comment
@@ -233,6 +234,11 @@ def _copy_published(con: duckdb.DuckDBPyConnection, settings: Settings, schemas:
             select schema_name as table_schema, table_name, comment as table_comment
             from duckdb_tables()
             where database_name = current_database()
+            union all
+            -- a view (rpt_contact_centre_lookup) is published as a table of what it shows at publication
+            select schema_name, view_name, comment
+            from duckdb_views()
+            where database_name = current_database() and not internal
         )
         where table_schema in (select unnest(?::varchar[]))
           -- leftovers of a killed dbt build are never published
