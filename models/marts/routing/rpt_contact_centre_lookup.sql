@@ -87,14 +87,7 @@ final as (
         customer_id,
         score_date,
         empathy_score,
-        case
-            when empathy_score is null then null
-            when empathy_score < 35 then 'distressed'
-            when empathy_score < 45 then 'uneasy'
-            when empathy_score <= 60 then 'neutral'
-            when empathy_score <= 75 then 'content'
-            else 'delighted'
-        end as empathy_band,
+        {{ empathy_band('empathy_score') }} as empathy_band,
         dominant_emotion,
         open_tickets,
         oldest_open_ticket_days,

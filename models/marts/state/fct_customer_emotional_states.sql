@@ -43,14 +43,7 @@ final as (
         scored.empathy_score_low,
         scored.empathy_score_high,
         scored.confidence,
-        case
-            when scored.empathy_score is null then null
-            when scored.empathy_score < 35 then 'distressed'
-            when scored.empathy_score < 45 then 'uneasy'
-            when scored.empathy_score <= 60 then 'neutral'
-            when scored.empathy_score <= 75 then 'content'
-            when scored.empathy_score is not null then 'delighted'
-        end as empathy_band,
+        {{ empathy_band('scored.empathy_score') }} as empathy_band,
         case when scored.driver_1_points is not null then scored.driver_1_label end as top_driver,
         scored.driver_1_points as top_driver_points,
         case when scored.driver_1_points is not null then scored.driver_1_evidence end as top_driver_evidence,
