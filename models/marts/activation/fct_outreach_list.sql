@@ -112,7 +112,7 @@ final as (
         case known_issue
             when 'open_ticket'
                 then
-                    'I am calling about the ' || replace(open_ticket_topic, '_', ' ') || ' request you opened '
+                    'I am getting in touch about the ' || replace(open_ticket_topic, '_', ' ') || ' request you opened '
                     || cast(open_ticket_days as {{ dbt.type_string() }})
                     || case when open_ticket_days = 1 then ' day' else ' days' end
                     || ' ago: I want to make sure we resolve it for you.'
@@ -143,7 +143,7 @@ final as (
                             || case when orders_365d = 1 then ' time' else ' times' end || ' this year'
                     else ''
                 end
-                || ': I am calling to hear how things are going and whether we can do anything better.'
+                || ': I would like to hear how things are going and whether we can do anything better.'
         end as opening_line
     from saveable
 
