@@ -209,3 +209,24 @@ def test_telco_snapshot_retains_subscribers_at_high_risk_and_upsells_none_at_ris
     assert not [a for band, a, _, _ in actions if band != "high" and a in ("retain", "upsell")]
     scored = query(settings.published, "select count(churn_probability) from marts.fct_churn_scores")[0][0]
     assert sum(n for *_, n in actions) == scored
+
+
+@pytest.mark.parametrize("name", ["cdnow", "online_retail"])
+def test_orders_only_world_gets_service_actions_only_and_says_why(built, name):
+    """No consents table: every customer is scored for service actions only, no marketing reaches anyone, and
+    audit.mart_status says why for every activation mart."""
+    settings, summary = built(name)
+    assert set(worlds.activation_breaches(settings.warehouse).values()) == {0}
+    purposes = dict(query(settings.published, "select purpose, count(*) from marts.fct_next_best_actions group by 1"))
+    assert purposes and set(purposes) == {"service"}
+    bases = {b for (b,) in query(settings.published, "select distinct consent_basis from marts.fct_next_best_actions")}
+    assert bases <= {"no_contact", "service_contract_no_consent_data"}
+    suppressed = query(
+        settings.published,
+        "select count(distinct customer_id) from marts.fct_contact_suppressions where reason_code = 'no_consent'",
+    )[0][0]
+    assert suppressed == query(settings.published, "select count(*) from marts.fct_next_best_actions")[0][0]
+    statuses = _mart_status(settings.published, summary.run_id)
+    for mart in ("fct_next_best_actions", "fct_contact_suppressions", "fct_outreach_list"):
+        status, reason = statuses[mart]
+        assert status in ("degraded", "skipped") and "no consent data" in reason, (mart, statuses[mart])
