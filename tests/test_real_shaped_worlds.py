@@ -39,6 +39,7 @@ EMPTY_TODAY: dict[str, set[str]] = {
         "fct_fairness_audit",
         "fct_model_backtests",
         "fct_next_actions",
+        "fct_outreach_list",  # no churn score: nobody is known to be at risk
         "fct_score_explanations",
     },
     "subscriptions_snapshot": {
@@ -55,6 +56,7 @@ EMPTY_TODAY: dict[str, set[str]] = {
         "fct_dissatisfaction_alerts",
         "fct_model_backtests",
         "fct_next_actions",
+        "fct_outreach_list",
         "fct_score_explanations",
         "fct_sentiment_model_evaluations",
     },
