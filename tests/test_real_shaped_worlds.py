@@ -44,6 +44,7 @@ EMPTY_TODAY: dict[str, set[str]] = {
     },
     "subscriptions_snapshot": {
         "fct_dissatisfaction_alerts",
+        "fct_outreach_list",  # no customer in the high churn-risk band (low and medium only)
         "fct_sentiment_model_evaluations",
         "fct_state_explanations",
     },
