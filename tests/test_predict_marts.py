@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from empathy.dbt import run_dbt
+from tests import worlds
 from tests.conftest import PROJECT_DIR, SHARED_DATA, make_settings, query
 from tests.test_text_marts import _text_model_or_skip
 
@@ -345,3 +346,36 @@ def test_segments_give_every_customer_one_segment_and_keep_it_on_quiet_days(pred
     assert stability.share >= 0.9
     moved = query(settings.published, "select sum(customers) from marts.fct_segment_transitions")[0][0]
     assert moved > 0
+
+
+def test_activation_marts_respect_consent_and_never_sell_to_customers_in_distress(predict_built):
+    """0 consent breaches, 0 sales offers in distress or with an open complaint, every contact on a consented
+    channel; only customers with profiling consent are scored for activation; the outreach names real issues."""
+    settings, _ = predict_built
+    assert worlds.activation_breaches(settings.warehouse) == dict.fromkeys(
+        (
+            "not_scored_for_activation",
+            "no_consent_on_channel",
+            "marketing_without_consent_data",
+            "sales_offer_in_distress_or_complaint",
+        ),
+        0,
+    )
+    scored, profiled = query(
+        settings.warehouse,
+        "select count(*), count(*) filter (where has_profiling_consent)"
+        " from intermediate.int_customer_activation_signals where is_activation_scored",
+    )[0]
+    assert scored == profiled > 0
+    actions, contacts, bases = query(
+        settings.published,
+        "select count(*), count(*) filter (where channel != 'none'), count(distinct consent_basis)"
+        " from marts.fct_next_best_actions",
+    )[0]
+    assert actions == scored and contacts > 0 and bases >= 2
+    lines = query(settings.published, "select known_issue, opening_line from marts.fct_outreach_list")
+    assert lines and all(line and "{" not in line and "None" not in line for _, line in lines)
+    reasons = {
+        r for (r,) in query(settings.published, "select distinct reason_code from marts.fct_contact_suppressions")
+    }
+    assert {"no_consent", "over_contact"} <= reasons

@@ -42,11 +42,13 @@ EMPTY_TODAY: dict[str, set[str]] = {
         "fct_fairness_audit",
         "fct_model_backtests",
         "fct_next_actions",
+        "fct_outreach_list",  # no churn score: nobody is known to be at risk
         "fct_score_explanations",
     },
     "subscriptions_snapshot": NO_SUPPORT
     | {
         "fct_dissatisfaction_alerts",
+        "fct_outreach_list",  # no customer in the high churn-risk band (low and medium only)
         "fct_sentiment_model_evaluations",
         "fct_state_explanations",
     },
@@ -60,6 +62,7 @@ EMPTY_TODAY: dict[str, set[str]] = {
         "fct_dissatisfaction_alerts",
         "fct_model_backtests",
         "fct_next_actions",
+        "fct_outreach_list",
         "fct_score_explanations",
         "fct_sentiment_model_evaluations",
     },
@@ -267,3 +270,24 @@ def test_online_retail_orders_only_routes_to_tiers_only_or_says_why(built):
             )[0][0]
             == 0
         )
+
+
+@pytest.mark.parametrize("name", ["cdnow", "online_retail"])
+def test_orders_only_world_gets_service_actions_only_and_says_why(built, name):
+    """No consents table: every customer is scored for service actions only, no marketing reaches anyone, and
+    audit.mart_status says why for every activation mart."""
+    settings, summary = built(name)
+    assert set(worlds.activation_breaches(settings.warehouse).values()) == {0}
+    purposes = dict(query(settings.published, "select purpose, count(*) from marts.fct_next_best_actions group by 1"))
+    assert purposes and set(purposes) == {"service"}
+    bases = {b for (b,) in query(settings.published, "select distinct consent_basis from marts.fct_next_best_actions")}
+    assert bases <= {"no_contact", "service_contract_no_consent_data"}
+    suppressed = query(
+        settings.published,
+        "select count(distinct customer_id) from marts.fct_contact_suppressions where reason_code = 'no_consent'",
+    )[0][0]
+    assert suppressed == query(settings.published, "select count(*) from marts.fct_next_best_actions")[0][0]
+    statuses = _mart_status(settings.published, summary.run_id)
+    for mart in ("fct_next_best_actions", "fct_contact_suppressions", "fct_outreach_list"):
+        status, reason = statuses[mart]
+        assert status in ("degraded", "skipped") and "no consent data" in reason, (mart, statuses[mart])

@@ -385,3 +385,50 @@ def assert_no_nan_or_inf(published: Path) -> None:
         con.close()
     assert columns, f"{published} has no float column in schema marts"
     assert not bad, "NaN or infinity published: " + "; ".join(bad)
+
+
+ACTIVATION_CHANNELS = ("email", "sms", "phone", "in_app")
+
+
+def activation_breaches(warehouse: Path) -> dict[str, int]:
+    """Breaches of the activation rules in a built working database, by rule (each must be 0): customers in an
+    activation mart who are not scored for activation, contacts without consent on their channel for their
+    purpose, marketing without consent data, and sales offers to customers in distress or with an open complaint."""
+    consent = " ".join(
+        f"when '{c}' then case a.purpose when 'marketing' then k.has_{c}_marketing_consent"
+        f" else k.has_{c}_service_consent end"
+        for c in ACTIVATION_CHANNELS
+    )
+    contacts = """
+        select customer_id, channel, purpose from marts.fct_next_best_actions
+        union all select customer_id, channel, 'service' from marts.fct_outreach_list"""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        not_scored, no_consent, marketing_without_data = con.execute(
+            f"""
+            select
+                count(*) filter (where not coalesce(k.is_activation_scored, false)),
+                count(*) filter (
+                    where a.channel != 'none' and k.has_consent_data and not coalesce(case a.channel {consent} end, false)
+                ),
+                count(*) filter (where a.purpose = 'marketing' and not k.has_consent_data)
+            from ({contacts}) as a
+            left join intermediate.int_customer_consents as k on a.customer_id = k.customer_id
+            """
+        ).fetchone()
+        sales_in_distress = con.execute(
+            """
+            select count(*)
+            from marts.fct_next_best_actions as a
+            inner join intermediate.int_customer_activation_signals as s on a.customer_id = s.customer_id
+            where a.is_sales_offer and (s.is_distressed or s.has_open_ticket or s.has_recent_complaint)
+            """
+        ).fetchone()[0]
+    finally:
+        con.close()
+    return {
+        "not_scored_for_activation": not_scored,
+        "no_consent_on_channel": no_consent,
+        "marketing_without_consent_data": marketing_without_data,
+        "sales_offer_in_distress_or_complaint": sales_in_distress,
+    }

@@ -1,0 +1,1 @@
+"""Activation: consent coverage, suppression and next best actions (the rules themselves are SQL models)."""
