@@ -102,10 +102,12 @@ def bench_size(customers: int, days: int, workdir: Path, seed: int = 42) -> dict
         "dbt build": [*cli, "build"],
         "publish": [*cli, "publish"],
     }
-    out: dict = {"customers": customers, "days": days, "steps": {}}
+    out: dict = {"customers": customers, "days": days, "steps": {}, "load": []}
     for step in STEPS:
         print(f"[bench] {customers:,} customers: {step} ...", flush=True)
+        out["load"].append(os.getloadavg()[0])
         seconds, rss, _ = _run(cmds[step], env, project)
+        out["load"].append(os.getloadavg()[0])
         out["steps"][step] = (seconds, rss)
         print(f"[bench] {customers:,} customers: {step} {seconds:.1f}s, peak RSS {rss:,.0f} MiB", flush=True)
     con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
@@ -150,6 +152,11 @@ def render(results: list[dict], info: dict[str, str]) -> str:
         total = sum(s for s, _ in r["steps"].values())
         lines.append(f"| | | | | **total** | **{total:,.1f}** | |")
     lines += [
+        "",
+        "Load average (1 min) at the start and end of each step, as other jobs may share the cores: "
+        + "; ".join(
+            f"{r['customers']:,} customers: " + ", ".join(f"{x:.1f}" for x in r.get("load", [])) for r in results
+        ),
         "",
         "Database sizes: "
         + "; ".join(
