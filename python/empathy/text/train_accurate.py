@@ -45,7 +45,7 @@ class Recipe:
     warmup: float = 0.06
     weight_decay: float = 0.01
     tune_share: float = 0.1
-    limit: int | None = 20_000  # train on a seeded subset of this many rows (None: all)
+    limit: int | None = None  # train on a seeded subset of this many rows (None: all 42,421)
     frozen_layers: int = 2  # the word table and this many bottom layers keep the published weights
     threads: int = 1  # torch threads; on two busy cores one thread trains faster than two
 
