@@ -12,6 +12,12 @@
     the best relevant option the rules removed whose expected value beat the
     choice, with the rules that removed it.
 
+    Every treatment but hold_marketing is an experiment (seed treatments,
+    experiment_version): a customer whose hash of experiment and customer id
+    falls below var experiment_holdout_share is in its holdout, and the
+    action is withheld (is_withheld, reason experiment_holdout: nothing is
+    sent, the row stays so the holdout can be measured).
+
     Churn scores and value live only in their marts (fct_churn_scores, fct_clv),
     read here as fct_next_actions reads them (DECISIONLOG.md).
 -#}
@@ -117,6 +123,30 @@ decided as (
 
 ),
 
+-- Each decision's experiment and arm (macro experiment_arm: the same hash the demo world uses).
+assigned as (
+
+    select
+        decided.*,
+        case
+            when treatments.experiment_version is not null
+                then decided.treatment_id || '_v' || cast(treatments.experiment_version as {{ dbt.type_string() }})
+        end as experiment_id
+    from decided
+    inner join treatments
+        on decided.treatment_id = treatments.treatment_id
+
+),
+
+armed as (
+
+    select
+        assigned.*,
+        {{ experiment_arm('assigned.experiment_id', 'assigned.customer_id') }} as experiment_arm
+    from assigned
+
+),
+
 final as (
 
     select
@@ -149,7 +179,8 @@ final as (
             case when decided.churn_risk_band = 'high' then 'churn_high' end,
             case when decided.churn_probability is null then 'no_churn_score' end,
             case when not signals.has_consent_data then 'service_only_no_consent_data' end,
-            case when decided.prior_uplift > 0 then 'uplift_prior_not_measured' end
+            case when decided.prior_uplift > 0 then 'uplift_prior_not_measured' end,
+            case when decided.experiment_arm = 'holdout' then 'experiment_holdout' end
         ), '') as reason_codes,
         treatments.name || case when decided.channel != 'none' then ' by ' || decided.channel else '' end
         || ': expected value ' || cast(round(decided.expected_value, 2) as {{ dbt.type_string() }})
@@ -171,13 +202,21 @@ final as (
                     || cast(round(decided.alternative_expected_value, 2) as {{ dbt.type_string() }})
                     || '), removed by ' || decided.alternative_blocked_by
             else ''
+        end
+        || case
+            when decided.experiment_arm = 'holdout'
+                then '; withheld: the customer is in the holdout of experiment ' || decided.experiment_id
+            else ''
         end as decision_reason,
         decided.alternative_treatment_id,
         decided.alternative_channel,
         decided.alternative_expected_value,
         decided.alternative_blocked_by,
+        decided.experiment_id,
+        decided.experiment_arm,
+        coalesce(decided.experiment_arm = 'holdout', false) as is_withheld,
         decided.model_version
-    from decided
+    from armed as decided
     inner join treatments
         on decided.treatment_id = treatments.treatment_id
     inner join signals

@@ -9,6 +9,8 @@
     line names the customer's actual issue from their data (the open ticket's
     topic and age, the late order and its days late, the failed payment),
     else a neutral line saying what is known. Ordered by value at risk.
+    Outreach is the proactive_support experiment: a customer in its holdout
+    (macro experiment_arm) is not contacted and stays off the list.
 -#}
 
 with
@@ -37,6 +39,21 @@ clv as (
 
 ),
 
+treatments as (
+
+    select * from {{ ref('treatments') }}
+
+),
+
+-- The experiment outreach belongs to.
+experiment as (
+
+    select 'proactive_support_v' || cast(experiment_version as {{ dbt.type_string() }}) as experiment_id
+    from treatments
+    where treatment_id = 'proactive_support' and experiment_version is not null
+
+),
+
 -- The service channel a proactive contact may use, phone first.
 contact_channels as (
 
@@ -62,6 +79,8 @@ saveable as (
         clv.clv,
         contact_channels.channel,
         contact_channels.consent_basis,
+        experiment.experiment_id,
+        {{ experiment_arm('experiment.experiment_id', 'signals.customer_id') }} as experiment_arm,
         case
             when signals.open_ticket_id is not null then 'open_ticket'
             when signals.late_order_id is not null then 'late_order'
@@ -78,6 +97,8 @@ saveable as (
         on signals.customer_id = clv.customer_id
     inner join contact_channels
         on signals.customer_id = contact_channels.customer_id
+    left join experiment
+        on true
     where
         signals.is_activation_scored
         and (
@@ -86,6 +107,13 @@ saveable as (
         )
         and clv.clv >= {{ var('outreach_min_clv', 50) }}
         and signals.lifecycle_stage not in ('cancelled', 'lapsed')
+
+),
+
+contacted as (
+
+    select * from saveable
+    where coalesce(experiment_arm, 'treated') = 'treated'
 
 ),
 
@@ -144,8 +172,10 @@ final as (
                     else ''
                 end
                 || ': I would like to hear how things are going and whether we can do anything better.'
-        end as opening_line
-    from saveable
+        end as opening_line,
+        experiment_id,
+        experiment_arm
+    from contacted
 
 )
 
