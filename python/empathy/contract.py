@@ -572,6 +572,42 @@ CONSENTS = Table(
     ),
 )
 
+TREATMENT_EXPOSURES = Table(
+    name="treatment_exposures",
+    source="marketing",
+    description=(
+        "One row per activation decision carried out or withheld: the treatment decided for a customer, its "
+        "experiment and the customer's arm (treated: sent; holdout: withheld at random), the channel and when."
+    ),
+    key="exposure_id",
+    day_column="exposed_at",
+    columns=(
+        C("exposure_id", "string", "Exposure identifier.", required=True),
+        C("customer_id", "string", "Customer the decision was for.", required=True, references="customers.customer_id"),
+        C("treatment_id", "string", "Treatment decided (the treatment catalogue's id).", required=True),
+        C(
+            "experiment_id",
+            "string",
+            "Experiment the decision belongs to (`<treatment_id>_v<version>`).",
+            required=True,
+        ),
+        C("arm", "string", "Arm of the customer in the experiment.", required=True, allowed=("treated", "holdout")),
+        C(
+            "channel",
+            "string",
+            "Channel used (or that would have been).",
+            allowed=("email", "sms", "phone", "in_app", "none"),
+        ),
+        C(
+            "exposed_at",
+            "timestamp",
+            "When the decision was carried out or withheld (UTC).",
+            required=True,
+            not_future=True,
+        ),
+    ),
+)
+
 TABLES: tuple[Table, ...] = (
     CUSTOMERS,
     CONSENTS,
@@ -591,6 +627,7 @@ TABLES: tuple[Table, ...] = (
     SURVEY_RESPONSES,
     REVIEWS,
     SOCIAL_MENTIONS,
+    TREATMENT_EXPOSURES,
 )
 
 BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}

@@ -332,7 +332,8 @@ def orders(w, d: int) -> None:
     cat = w.catalog
     idx = w.alive_idx
     lam = w.buy_rate[idx] * np.exp(0.9 * w.v[idx]) * DOW_ORDERS[w.weekday(d)] * w.season(d)
-    buy = rng.random(len(idx)) < -np.expm1(-lam)
+    # a treated customer's purchase probability carries the treatment's true multiplier (generate/activation.py)
+    buy = rng.random(len(idx)) < np.minimum(-np.expm1(-lam) * w.activation.order_multiplier(idx, d), 1.0)
     cust = idx[buy]
     m = len(cust)
     if m == 0:

@@ -9,6 +9,8 @@
 * ``events.parquet``: every emotion-moving event that happened: customer_id, event_type, occurred_at,
   related_id, magnitude.
 * ``event_effects.parquet``: the true effect sizes (see effects.py).
+* ``treatment_effects.parquet``: the true effect of every simulated treatment's experiment on its checked
+  outcome (experiment_id, treatment_id, metric, true_ratio; see activation.py).
 * ``texts.parquet``: what every customer-written text truly expresses (sentiment, emotion, intent, topic,
   cause, language, sarcasm, latent valence at writing time).
 """
@@ -23,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from empathy.generate import activation
 from empathy.generate import effects as E
 from empathy.generate import vocab as V
 from empathy.generate.text import INTENTS, SENTIMENTS, TEXT_CAUSES, TOPICS, Tone
@@ -235,6 +238,8 @@ class TruthWriter:
         self.rows["churn"] = table.num_rows
         pq.write_table(pa.table(E.effects_table()), self.folder / "event_effects.parquet", **_OPTS)
         self.rows["event_effects"] = len(E.EVENT_EFFECTS)
+        pq.write_table(pa.table(activation.effects_table()), self.folder / "treatment_effects.parquet", **_OPTS)
+        self.rows["treatment_effects"] = len(activation.TREATMENT_EFFECTS)
         for wr in self._writers.values():
             wr.close()
         self._writers = {}

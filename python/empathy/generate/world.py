@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from empathy import contract
-from empathy.generate import commerce, engagement, support
+from empathy.generate import activation, commerce, engagement, support
 from empathy.generate import effects as E
 from empathy.generate import phrases as P
 from empathy.generate import vocab as V
@@ -105,6 +105,9 @@ class World:
         commerce.init(self)
         engagement.init(self)
         support.init(self)
+        # past activation draws from its own stream (spawned after the others, which stay as they were)
+        (s_act,) = ss.spawn(1)
+        self.activation = activation.Activation(self, np.random.default_rng(s_act))
 
     # ---------------------------------------------------------------------------------------------
     # ids and time helpers
@@ -442,6 +445,7 @@ class World:
             self._consent_changes(d)
             self._customer_updates(d)
             self._churn(d)
+            self.activation.decide_day(d)
             self._end_of_day(d)
             # write every week, or sooner when many rows wait (large worlds keep memory bounded)
             if (d + 1) % flush_every == 0 or d == self.D - 1 or self.writer.pending_rows > FLUSH_ROWS:
@@ -618,7 +622,7 @@ class World:
         h0 = -math.log(1 - self.sector.churn_annual) / 365
         S = np.minimum(self.S[:, idx], 1.0)
         log_mult = E.LOG_CHURN_MULT @ S
-        hazard = h0 * np.exp(E.CHURN_VALENCE_SLOPE * -self.v[idx] + log_mult)
+        hazard = h0 * np.exp(E.CHURN_VALENCE_SLOPE * -self.v[idx] + log_mult) * self.activation.churn_multiplier(idx, d)
         churn = rng.random(len(idx)) < -np.expm1(-hazard)
         who = idx[churn]
         if not len(who):

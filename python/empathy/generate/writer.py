@@ -46,6 +46,7 @@ ID_FORMATS: dict[str, tuple[str, int]] = {
     "consent": ("CN", 9),
     "product": ("P", 5),
     "campaign": ("CMP", 6),
+    "exposure": ("EX", 9),
 }
 
 ARROW_TYPES = {
@@ -176,6 +177,11 @@ SPECS: dict[str, dict[str, object]] = {
     "social_mentions": {
         "mention_id": ("id", "mention"), "platform": _cat(V.PLATFORMS), "author_handle": "str",
         "customer_id": ("id", "customer"), "posted_at": "ts", "text": "str", "url": "str",
+    },
+    "treatment_exposures": {
+        "exposure_id": ("id", "exposure"), "customer_id": ("id", "customer"), "treatment_id": "str",
+        "experiment_id": "str", "arm": _allowed_cat("treatment_exposures", "arm"),
+        "channel": _allowed_cat("treatment_exposures", "channel"), "exposed_at": "ts",
     },
 }  # fmt: skip
 
