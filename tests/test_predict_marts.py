@@ -379,3 +379,42 @@ def test_activation_marts_respect_consent_and_never_sell_to_customers_in_distres
         r for (r,) in query(settings.published, "select distinct reason_code from marts.fct_contact_suppressions")
     }
     assert {"no_consent", "over_contact"} <= reasons
+
+
+def test_experiments_hold_out_by_the_hash_and_eval_actions_reports_uplift(predict_built):
+    """Arms in the next best actions are the Python hash's; holdout customers are withheld and never on the
+    outreach list; treatment outcomes are an estimate with its interval or null with a reason (never NaN); the
+    evaluation finds no consent breach and no sales offer in distress."""
+    from empathy.activation import evaluate, experiments
+
+    settings, _ = predict_built
+    arms = query(
+        settings.warehouse,
+        "select customer_id, experiment_id, experiment_arm, is_withheld from marts.fct_next_best_actions"
+        " where experiment_id is not null",
+    )
+    assert arms
+    for customer, experiment, arm, withheld in arms:
+        assert arm == experiments.arm(experiment, customer, 0.2) and withheld == (arm == "holdout")
+    holdout_outreach = query(
+        settings.warehouse,
+        "select count(*) from marts.fct_outreach_list as o where o.experiment_arm != 'treated'"
+        " or o.customer_id in (select customer_id from marts.fct_next_best_actions"
+        " where experiment_id like 'proactive_support_v%' and experiment_arm = 'holdout')",
+    )[0][0]
+    assert holdout_outreach == 0
+    outcomes = query(
+        settings.published, "select metric, status, estimate, ci_low, ci_high from marts.fct_treatment_outcomes"
+    )
+    assert outcomes and {m for m, *_ in outcomes} == {"order_rate", "churn_rate", "revenue_per_day"}
+    for _, status, estimate, low, high in outcomes:
+        if status == "estimated":
+            assert low <= estimate <= high and not math.isnan(estimate)
+        else:
+            assert estimate is None and low is None and high is None
+    measures = {m for (m,) in query(settings.published, "select measure_id from marts.fct_empathy_impact")}
+    assert "marketing_cost_avoided_usd" in measures
+    rows = evaluate.evaluate_actions(settings.warehouse, settings.landing / "_truth")
+    assert not [r for r in rows if r.failed]
+    assert any(r.metric == "CI coverage of the true effect" for r in rows)
+    print(evaluate.to_markdown(rows))

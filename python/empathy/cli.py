@@ -458,6 +458,39 @@ def eval_models(
     )
 
 
+@app.command("eval-actions")
+def eval_actions(
+    write: Path = typer.Option(
+        None, "--write", help="Also write the table into this results file (section actions-eval)."
+    ),
+    truth: Path = TRUTH_OPTION,
+) -> None:
+    """Segment stability and separation, treatment uplift against the demo truth, consent and distress rules.
+
+    Exits non-zero only on a consent breach or a sales offer to a customer in distress."""
+    from empathy.activation.evaluate import evaluate_actions, to_markdown
+
+    failed: list = []
+
+    def evaluate(warehouse: Path, truth_dir: Path | None, say: Callable[[str], None]) -> list:
+        rows = evaluate_actions(warehouse, truth_dir, progress=say)
+        failed.extend(r for r in rows if r.failed)
+        return rows
+
+    _evaluation(
+        evaluate,
+        to_markdown,
+        truth,
+        write,
+        "actions-eval",
+        "## Segments, actions and experiments\n\n`empathy eval-actions` on the demo world. Uplift intervals are "
+        "95%; the truth is the simulated effect of each treatment (docs/demo_world.md).\n\n",
+    )
+    if failed:
+        err.print("[red]rules broken: " + "; ".join(f"{r.metric} {r.value:g}" for r in failed) + "[/red]")
+        raise typer.Exit(1)
+
+
 @app.command("model-card")
 def model_card(
     out: Path = typer.Option(None, "--out", help="Folder for the cards (default: $EMPATHY_HOME/model_cards)."),
