@@ -56,6 +56,21 @@ def test_rate_ratio_interval_is_the_log_scale_poisson_interval():
     assert high == pytest.approx(2.0 * math.exp(half))
 
 
+def test_robust_interval_widens_for_overdispersed_and_clustered_counts_only():
+    rng = np.random.default_rng(8)
+    days = np.full(2000, 60.0)
+    clusters = np.arange(2000)
+    poisson_t, poisson_h = rng.poisson(1.2, 2000), rng.poisson(1.0, 2000)
+    _, low, high = uplift.robust_rate_ratio(poisson_t, days, clusters, poisson_h, days, clusters)
+    _, p_low, p_high = uplift.rate_ratio(poisson_t.sum(), days.sum(), poisson_h.sum(), days.sum())
+    assert high / low == pytest.approx(p_high / p_low, rel=0.1)  # Poisson data: about the Poisson interval
+    rate_t, rate_h = rng.gamma(0.3, 1.2 / 0.3, 2000), rng.gamma(0.3, 1.0 / 0.3, 2000)  # customers differ
+    over_t, over_h = rng.poisson(rate_t), rng.poisson(rate_h)
+    _, low, high = uplift.robust_rate_ratio(over_t, days, clusters, over_h, days, clusters)
+    _, p_low, p_high = uplift.rate_ratio(over_t.sum(), days.sum(), over_h.sum(), days.sum())
+    assert math.log(high / low) > 1.5 * math.log(p_high / p_low)  # overdispersed: a much wider interval
+
+
 def test_welch_interval_matches_scipy_ttest():
     from scipy import stats
 
@@ -73,6 +88,7 @@ def _exposures(n_per_arm: int, treated_orders: int, holdout_orders: int) -> pa.T
     return pa.table(
         {
             "experiment_id": ["x_v1"] * len(arms), "treatment_id": ["x"] * len(arms), "experiment_arm": arms,
+            "customer_id": [f"C{i}" for i in range(len(arms))],
             "observed_days": [60] * len(arms), "orders": orders, "revenue_usd": [float(o) * 10 for o in orders],
             "is_churned": [None] * len(arms), "days_at_risk": [None] * len(arms),
         }

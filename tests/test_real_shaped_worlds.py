@@ -29,13 +29,16 @@ NO_TEXT = {
 }
 # Nobody is likely to call in a world without tickets, chats, calls or parcels, nor consents to profile by (call routing).
 NO_SUPPORT = {"fct_call_routing"}
+# No company world sends treatment_exposures (the product's own decision log): no experiment to measure yet.
+NO_EXPOSURES = {"fct_treatment_outcomes"}
 EMPTY_TODAY: dict[str, set[str]] = {
-    "cdnow": NO_TEXT | NO_SUPPORT,
-    "online_retail": NO_TEXT | NO_SUPPORT,
+    "cdnow": NO_TEXT | NO_SUPPORT | NO_EXPOSURES,
+    "online_retail": NO_TEXT | NO_SUPPORT | NO_EXPOSURES,
     # nobody buys twice: no churn model is trained, so no scores, actions, backtests or explanations; with no
     # state either, the fairness audit has nothing to judge
     "no_repeat_customers": NO_TEXT
     | NO_SUPPORT
+    | NO_EXPOSURES
     | {
         "dim_model_versions",
         "fct_churn_scores",
@@ -46,6 +49,7 @@ EMPTY_TODAY: dict[str, set[str]] = {
         "fct_score_explanations",
     },
     "subscriptions_snapshot": NO_SUPPORT
+    | NO_EXPOSURES
     | {
         "fct_dissatisfaction_alerts",
         "fct_outreach_list",  # no customer in the high churn-risk band (low and medium only)
@@ -53,9 +57,10 @@ EMPTY_TODAY: dict[str, set[str]] = {
         "fct_state_explanations",
     },
     # customers and subscriptions only: no text, no emotional state
-    "telco_snapshot": NO_TEXT | NO_SUPPORT,
+    "telco_snapshot": NO_TEXT | NO_SUPPORT | NO_EXPOSURES,
     # texts and no orders or subscriptions: no churn to learn; no rated text for a company sentiment model
     "texts_without_ratings": NO_SUPPORT
+    | NO_EXPOSURES
     | {
         "dim_model_versions",
         "fct_churn_scores",
@@ -291,3 +296,10 @@ def test_orders_only_world_gets_service_actions_only_and_says_why(built, name):
     for mart in ("fct_next_best_actions", "fct_contact_suppressions", "fct_outreach_list"):
         status, reason = statuses[mart]
         assert status in ("degraded", "skipped") and "no consent data" in reason, (mart, statuses[mart])
+    # no decision log: no experiment measured, said in words; the impact is null, never asserted
+    status, reason = statuses["fct_treatment_outcomes"]
+    assert status == "skipped" and "treatment_exposures" in reason, statuses["fct_treatment_outcomes"]
+    impact = query(settings.published, "select measure_id, value, status from marts.fct_empathy_impact")
+    assert {m: st for m, _, st in impact if m != "marketing_cost_avoided_usd"} == dict.fromkeys(
+        ("retained_revenue_usd", "churn_reduction_share", "churn_events_avoided"), "not_estimated"
+    )

@@ -11,7 +11,10 @@
       customer churned (every subscription ended, the last on churn_date) in
       the window, and the days at risk up to and including the churn day.
 
-    int_treatment_outcomes compares the arms (DECISIONLOG.md).
+    is_first_exposure marks a customer's first exposure to the experiment:
+    only those are a randomised comparison (a later decision is taken after
+    the customer's arm has acted on them). int_treatment_outcomes compares
+    the arms on them (DECISIONLOG.md).
 -#}
 {%- set window_days = var('experiment_outcome_days', 60) %}
 
@@ -57,6 +60,10 @@ windows as (
         exposures.experiment_id,
         exposures.experiment_arm,
         cast(exposures.exposed_at as date) as exposed_date,
+        row_number() over (
+            partition by exposures.customer_id, exposures.experiment_id
+            order by exposures.exposed_at, exposures.exposure_id
+        ) = 1 as is_first_exposure,
         cast(least(
             {{ dbt.dateadd('day', window_days, 'cast(exposures.exposed_at as date)') }},
             as_of.latest_data_date
@@ -119,6 +126,7 @@ final as (
         windows.experiment_id,
         windows.experiment_arm,
         windows.exposed_date,
+        windows.is_first_exposure,
         windows.window_end,
         cast(
             greatest({{ dbt.datediff('windows.exposed_date', 'windows.window_end', 'day') }}, 0)

@@ -52,7 +52,7 @@ def segment_rows(con: duckdb.DuckDBPyConnection) -> list[Row]:
         return [Row("segments", "stability", 0, None, ">= 0.90", "no marts.fct_customer_segments")]
     segments = con.sql(
         "select customer_id, segment_date, segment_id, had_interaction from marts.fct_customer_segments"
-    ).arrow()
+    ).to_arrow_table()
     stab = day_to_day_stability(segments)
     rows = [
         Row("segments", "day-to-day stability (quiet days)", stab.customer_days, stab.share, ">= 0.90",
@@ -63,7 +63,7 @@ def segment_rows(con: duckdb.DuckDBPyConnection) -> list[Row]:
     latest = con.sql(
         f"select s.segment_id, {churn} as churn, s.empathy_score as score "
         f"from marts.fct_customer_segments as s {join} where s.is_latest"
-    ).arrow()
+    ).to_arrow_table()
     for label, column in (("churn probability", "churn"), ("Empathy Score", "score")):
         value, n = separation(latest.column("segment_id").to_pylist(), latest.column(column).to_pylist())
         rows.append(Row("segments", f"separation of {label} (between / total variance)", n, value, "higher is better"))
@@ -89,7 +89,7 @@ def separation(groups: list, values: list) -> tuple[float | None, int]:
 def uplift_rows(con: duckdb.DuckDBPyConnection, truth: Path | None) -> list[Row]:
     if not _has(con, "marts", "fct_treatment_outcomes"):
         return [Row("uplift", "CI coverage of the true effect", 0, None, ">= 0.90", "no marts.fct_treatment_outcomes")]
-    outcomes = con.sql("select * from marts.fct_treatment_outcomes order by experiment_id, metric").arrow()
+    outcomes = con.sql("select * from marts.fct_treatment_outcomes order by experiment_id, metric").to_arrow_table()
     rows = []
     for r in outcomes.to_pylist():
         note = r["status"] if r["status"] != "estimated" else f"95% CI {r['ci_low']:.3f} .. {r['ci_high']:.3f}"

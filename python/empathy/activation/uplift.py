@@ -1,12 +1,18 @@
 """Treated against holdout: the uplift of each experiment on each outcome, with 95% intervals.
 
-Input: one row per exposure (intermediate.int_treatment_exposure_outcomes). Output: one row per
-experiment and metric:
+Input: one row per exposure (intermediate.int_treatment_exposure_outcomes), of which each customer's first
+exposure to an experiment is used (``is_first_exposure``): the arm is the customer's, so a later decision for the
+same experiment is taken after the arm has acted on the customer (a treated customer who bought more is in
+another state when decided for again) and is no longer a randomised comparison. Output: one row per experiment
+and metric:
 
 * ``order_rate``: orders per customer-day observed in the outcome window, treated over holdout;
 * ``churn_rate``: churn events per subscriber-day at risk, treated over holdout (subscribers only);
 
-both a ratio of Poisson rates with the interval exp(log ratio +- z sqrt(1/events_t + 1/events_h));
+both a ratio of rates with the interval exp(log ratio +- z se). The standard error takes the larger of the
+Poisson variance (1/events_t + 1/events_h) and the cluster-robust (sandwich) variance with the customer as
+cluster: customers differ in how often they buy (overdispersion), and one customer's exposures to an experiment
+share an arm, so the Poisson interval alone is too narrow;
 
 * ``revenue_per_day``: revenue in US dollars per customer-day, treated minus holdout (per exposure,
   Welch's interval with the Welch-Satterthwaite degrees of freedom).
@@ -21,6 +27,7 @@ import math
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from scipy import stats
 
 from empathy import status
@@ -57,6 +64,35 @@ def rate_ratio(events_t: float, days_t: float, events_h: float, days_h: float) -
     return ratio, ratio * math.exp(-half), ratio * math.exp(half)
 
 
+def _robust_log_variance(events: np.ndarray, days: np.ndarray, clusters: np.ndarray) -> float:
+    """Sandwich variance of log(sum events / sum days), the residuals summed within each cluster first."""
+    rate = events.sum() / days.sum()
+    residual = events - rate * days
+    _, index = np.unique(clusters, return_inverse=True)
+    per_cluster = np.bincount(index, weights=residual)
+    return float((per_cluster**2).sum() / events.sum() ** 2)
+
+
+def robust_rate_ratio(
+    events_t: np.ndarray,
+    days_t: np.ndarray,
+    clusters_t: np.ndarray,
+    events_h: np.ndarray,
+    days_h: np.ndarray,
+    clusters_h: np.ndarray,
+) -> tuple[float, float, float]:
+    """Rate ratio (treated over holdout) from per-exposure events and days, with the 95% interval on the log scale
+    whose variance is the larger of the Poisson and the customer-clustered sandwich variance."""
+    events_t, days_t, events_h, days_h = (np.asarray(a, float) for a in (events_t, days_t, events_h, days_h))
+    ratio, _, _ = rate_ratio(events_t.sum(), days_t.sum(), events_h.sum(), days_h.sum())
+    poisson = 1.0 / events_t.sum() + 1.0 / events_h.sum()
+    robust = _robust_log_variance(events_t, days_t, np.asarray(clusters_t)) + _robust_log_variance(
+        events_h, days_h, np.asarray(clusters_h)
+    )
+    half = Z95 * math.sqrt(max(poisson, robust))
+    return ratio, ratio * math.exp(-half), ratio * math.exp(half)
+
+
 def welch_difference(treated: np.ndarray, holdout: np.ndarray) -> tuple[float, float, float]:
     """Difference of means (treated minus holdout) and its 95% Welch interval."""
     treated, holdout = np.asarray(treated, float), np.asarray(holdout, float)
@@ -78,7 +114,7 @@ def _row(experiment: str, treatment: str, metric: str, method: str, **values) ->
     return row
 
 
-def _rate_row(experiment, treatment, metric, events, days, arm, min_events, min_per_arm) -> dict:
+def _rate_row(experiment, treatment, metric, events, days, arm, customers, min_events, min_per_arm) -> dict:
     usable = ~np.isnan(days)
     t, h = usable & (arm == "treated"), usable & (arm == "holdout")
     counts = {
@@ -86,15 +122,12 @@ def _rate_row(experiment, treatment, metric, events, days, arm, min_events, min_
         "events_treated": float(events[t].sum()), "events_holdout": float(events[h].sum()),
         "exposure_days_treated": float(days[t].sum()), "exposure_days_holdout": float(days[h].sum()),
     }  # fmt: skip
-    row = _row(experiment, treatment, metric, "poisson_rate_ratio_log_ci", **counts)
+    row = _row(experiment, treatment, metric, "rate_ratio_log_ci_customer_robust", **counts)
     if min(counts["n_treated"], counts["n_holdout"]) < min_per_arm:
         return {**row, "status": "too_few_customers", "status_reason": f"fewer than {min_per_arm} exposures in an arm"}
     if min(counts["events_treated"], counts["events_holdout"]) < min_events:
         return {**row, "status": "too_few_events", "status_reason": f"fewer than {min_events} events in an arm"}
-    est, low, high = rate_ratio(
-        counts["events_treated"], counts["exposure_days_treated"],
-        counts["events_holdout"], counts["exposure_days_holdout"],
-    )  # fmt: skip
+    est, low, high = robust_rate_ratio(events[t], days[t], customers[t], events[h], days[h], customers[h])
     return {**row, "estimate": est, "ci_low": low, "ci_high": high, "status": "estimated"}
 
 
@@ -117,8 +150,12 @@ def _column(table: pa.Table, name: str) -> np.ndarray:
     return np.array(table.column(name).to_pylist(), dtype=float)
 
 
-def estimate_outcomes(exposures: pa.Table, min_events: int = 5, min_per_arm: int = 20) -> pa.Table:
-    """One row per experiment and metric (see the module docstring); empty, with a status, without exposures."""
+def estimate_outcomes(exposures, min_events: int = 5, min_per_arm: int = 20) -> pa.Table:
+    """One row per experiment and metric (see the module docstring); empty, with a status, without exposures.
+
+    ``exposures`` is an Arrow table or an ibis table (as the dbt Python model passes it)."""
+    if not isinstance(exposures, pa.Table):
+        exposures = exposures.to_pyarrow()
     if exposures.num_rows == 0:
         status.report(
             "experiments",
@@ -127,10 +164,13 @@ def estimate_outcomes(exposures: pa.Table, min_events: int = 5, min_per_arm: int
             fix="send landing/treatment_exposures (one row per decision carried out or held out)",
         )
         return SCHEMA.empty_table()
+    if "is_first_exposure" in exposures.column_names:
+        exposures = exposures.filter(pc.equal(exposures.column("is_first_exposure"), True))
     rows = []
     experiments = np.array(exposures.column("experiment_id").to_pylist(), dtype=object)
     treatments = np.array(exposures.column("treatment_id").to_pylist(), dtype=object)
     arms = np.array(exposures.column("experiment_arm").to_pylist(), dtype=object)
+    customers = np.array(exposures.column("customer_id").to_pylist(), dtype=object)
     for experiment in sorted(set(experiments)):
         mask = experiments == experiment
         treatment = str(sorted(set(treatments[mask]))[0])
@@ -138,7 +178,7 @@ def estimate_outcomes(exposures: pa.Table, min_events: int = 5, min_per_arm: int
         for metric, events, days in RATE_METRICS:
             rows.append(
                 _rate_row(
-                    experiment, treatment, metric, _column(sub, events), _column(sub, days), arms[mask],
+                    experiment, treatment, metric, _column(sub, events), _column(sub, days), arms[mask], customers[mask],
                     min_events, min_per_arm,
                 )
             )  # fmt: skip
