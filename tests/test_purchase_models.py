@@ -72,10 +72,10 @@ def test_choice_reads_only_calibration_data_and_is_deterministic() -> None:
     assert with_holdout.as_dict() == without.as_dict()
 
 
-def _simulate_pareto(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _simulate_pareto(n: int, seed: int, death_rate: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     lam = rng.gamma(0.8, 1 / 6.0, n)
-    mu = rng.gamma(0.7, 1 / 12.0, n)
+    mu = rng.gamma(0.7, 1 / 12.0, n) if death_rate is None else np.full(n, death_rate)
     big_t = rng.uniform(20, 40, n)
     death = rng.exponential(1 / mu)
     x, tx = np.zeros(n), np.zeros(n)
@@ -94,6 +94,22 @@ def test_pareto_nbd_recovers_simulated_parameters() -> None:
     assert fitted.r == pytest.approx(0.8, rel=0.2)
     assert fitted.r / fitted.alpha == pytest.approx(0.8 / 6.0, rel=0.15)
     assert fitted.s / fitted.beta == pytest.approx(0.7 / 12.0, rel=0.5)
+
+
+def test_pareto_nbd_fit_ends_in_bounded_calls_when_death_rates_do_not_vary(monkeypatch: pytest.MonkeyPatch) -> None:
+    # One death rate for everyone: the likelihood is flat as s and beta grow together, and each call gets
+    # slower there (uncapped, this fit drifts to s = 167 in 735 calls and 60 times the time). It stops at
+    # the shape cap within its call budget, with both rates' means right.
+    x, tx, big_t = _simulate_pareto(1500, 11, death_rate=0.03)
+    calls = []
+    row_loglik = pareto_nbd._row_loglik
+    monkeypatch.setattr(pareto_nbd, "_row_loglik", lambda *a: calls.append(1) or row_loglik(*a))
+    fitted = pareto_nbd.fit_pareto_nbd(x, tx, big_t)
+    assert fitted.s == pytest.approx(pareto_nbd.MAX_SHAPE, rel=1e-6)
+    assert len(calls) <= 2 * pareto_nbd.MAX_EVALUATIONS + 10
+    assert np.isfinite(fitted.log_likelihood)
+    assert fitted.r / fitted.alpha == pytest.approx(0.8 / 6.0, rel=0.15)
+    assert fitted.s / fitted.beta == pytest.approx(0.03, rel=0.15)
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,7 @@ PAGES = {
     "": "How customers feel",
     "customers": "Customers at risk and saveable",
     "effects": "Event library",
+    "actions": "Segments and actions",
     "models": "Model quality",
     "quality": "Data-quality gate",
 }

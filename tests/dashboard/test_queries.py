@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from empathy.dashboard.data import published, table_state
-from empathy.dashboard.pages import customers, effects, models, overview, quality
+from empathy.dashboard.pages import actions, customers, effects, models, overview, quality
 
 TABLES = """
 create schema marts;
@@ -92,6 +92,33 @@ create table audit.model_status as select * from (values
     ('m', 'm', 'degraded', 'few labels', 'more surveys', timestamp '2026-07-01'),
     ('m', 'm', 'ok', '', '', timestamp '2026-06-01')
 ) as t(model, component, status, reason, fix, recorded_at);
+create table marts.dim_empagraphic_segments as select * from (values
+    ('steady', 'steady regulars', 2, 'buy often, calm', 2, 0.67, 70.0, 0.1, 300.0),
+    ('frustrated', 'frustrated loyalists', 1, 'loyal and angry', 1, 0.33, 20.0, 0.6, 900.0)
+) as t(segment_id, segment_name, priority, description, customers, customer_share, mean_empathy_score,
+       mean_churn_risk, mean_revenue_365d);
+create table marts.fct_segment_transitions as select * from (values
+    (date '2026-06-22', 'steady regulars', 'steady regulars', true, 9, 0.9),
+    (date '2026-06-29', 'steady regulars', 'steady regulars', true, 2, 0.67),
+    (date '2026-06-29', 'steady regulars', 'frustrated loyalists', false, 1, 0.33)
+) as t(week_start, from_segment, to_segment, is_same_segment, customers, share_of_from);
+create table marts.fct_next_best_actions as select * from (values
+    ('a', date '2026-06-30', 'Upsell offer', 'email', 5.0),
+    ('a', date '2026-07-01', 'Apology with a recovery gesture', 'email', 12.0),
+    ('b', date '2026-07-01', 'Apology with a recovery gesture', 'email', 3.0),
+    ('c', date '2026-07-01', 'Hold all marketing', 'none', 0.0)
+) as t(customer_id, score_date, treatment_name, channel, expected_value);
+create table marts.fct_contact_suppressions as select * from (values
+    ('a', date '2026-07-01', 'email', 'predicted_distress', date '2026-07-15'),
+    ('a', date '2026-07-01', 'sms', 'predicted_distress', date '2026-07-15'),
+    ('b', date '2026-07-01', 'email', 'no_consent', null),
+    ('c', date '2026-06-01', 'email', 'open_ticket', date '2026-06-05')
+) as t(customer_id, score_date, channel, reason_code, suppressed_until);
+create table marts.fct_call_routing as select * from (values
+    ('a', date '2026-07-01', 'senior', 'p1', true, 'ag1', true),
+    ('b', date '2026-07-01', 'senior', 'p1', true, null, null),
+    ('c', date '2026-07-01', 'tier1', 'p3', false, 'ag2', false)
+) as t(customer_id, score_date, route_tier, priority, is_emotionally_charged, recommended_agent_id, is_skill_matched);
 create table marts.fct_empty as select 1 as x where false;
 """
 
@@ -196,11 +223,25 @@ def test_event_effects_are_per_exposure_with_intervals(con):
     assert effects.events_without_estimate(con)["status"].tolist() == ["too_few_exposed"]
 
 
-def test_segments_and_actions_on_the_latest_day(con):
-    seg = effects.segments(con).set_index(["value_segment", "churn_risk_band"])["customers"]
-    assert seg[("high", "high")] == 2 and seg[("low", "low")] == 1
-    acts = effects.actions(con).set_index("recommended_action")["customers"]
-    assert acts.to_dict() == {"nurture": 1, "reassure": 1, "route_to_senior_agent": 1}
+def test_segments_come_in_rule_order_and_moves_are_the_latest_week(con):
+    assert actions.segment_sizes(con)["segment_name"].tolist() == ["frustrated loyalists", "steady regulars"]
+    moves = actions.segment_moves(con).set_index("to_segment")["customers"]
+    assert moves.to_dict() == {"frustrated loyalists": 1, "steady regulars": 2}
+
+
+def test_actions_suppressions_and_routing_count_the_latest_day(con):
+    acts = actions.best_actions(con).set_index("treatment_name")
+    assert acts["customers"].to_dict() == {"Apology with a recovery gesture": 2, "Hold all marketing": 1}
+    assert acts.loc["Apology with a recovery gesture", "expected_value"] == 15.0
+    held = actions.suppressions(con).set_index("reason_code")
+    assert held["customers"].to_dict() == {"predicted_distress": 1, "no_consent": 1}  # a once, on two channels
+    assert held.loc["predicted_distress", "channels"] == 2
+    calls = actions.routing(con).set_index(["route_tier", "priority"])
+    assert calls.loc[("senior", "p1"), "customers"] == 2 and calls.loc[("senior", "p1"), "emotionally_charged"] == 2
+    assert (
+        calls.loc[("senior", "p1"), "skill_matched_agent"] == 1
+        and calls.loc[("tier1", "p3"), "skill_matched_agent"] == 0
+    )
 
 
 def test_backtests_are_of_the_current_version_and_pooled_by_customers(con):

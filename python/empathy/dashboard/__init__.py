@@ -5,13 +5,14 @@
 |---|---|
 | overview | dim_customers, fct_customer_emotional_states, fct_emotional_journey, fct_dissatisfaction_alerts |
 | customers | fct_churn_scores, fct_next_actions, fct_score_explanations |
-| effects | dim_event_library, fct_clv, fct_next_actions |
+| effects | dim_event_library |
+| actions | dim_empagraphic_segments, fct_segment_transitions, fct_next_best_actions, fct_contact_suppressions, fct_call_routing |
 | models | fct_model_backtests, dim_model_versions |
 | quality | audit.gate_results, audit.load_log, audit.quarantine, audit.mart_status, audit.model_status |
 """
 
 from __future__ import annotations
 
-from empathy.dashboard.pages import customers, effects, models, overview, quality
+from empathy.dashboard.pages import actions, customers, effects, models, overview, quality
 
-PAGES = [overview, customers, effects, models, quality]
+PAGES = [overview, customers, effects, actions, models, quality]

@@ -321,24 +321,58 @@ def _rfm_arrays(frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> tuple
     return x, tx, big_t
 
 
-def _fit_log_params(objective: Callable[[np.ndarray], float], start: np.ndarray) -> tuple[np.ndarray, bool]:
+# The most objective calls one optimiser step may make (L-BFGS-B's finite differences count): a fit that
+# has not converged by then is flat along a ridge, where more calls only buy digits nobody uses.
+MAX_FIT_EVALUATIONS = 3000
+
+
+def _fit_log_params(
+    objective: Callable[[np.ndarray], float],
+    start: np.ndarray,
+    bounds: list[tuple[float | None, float | None]] | None = None,
+    max_evaluations: int = MAX_FIT_EVALUATIONS,
+) -> tuple[np.ndarray, bool]:
     """Minimise `objective` over log-parameters: L-BFGS-B, then a Nelder-Mead polish from its point.
 
-    Non-finite objective values count as 1e300. Returns the best log-parameters and whether either step
-    reported success.
+    Non-finite objective values count as 1e300. `bounds` (on the log-parameters, None for no bound) hold
+    both steps inside a box; `max_evaluations` caps the objective calls of each step, so a likelihood that
+    is flat along a ridge (a shape parameter running off to infinity) ends in bounded time. Returns the
+    best log-parameters and whether either step reported success.
     """
 
     def safe(log_params: np.ndarray) -> float:
         value = objective(log_params)
         return value if math.isfinite(value) else 1e300
 
-    result = optimize.minimize(safe, start, method="L-BFGS-B", options={"maxiter": 2000, "ftol": 1e-14, "gtol": 1e-9})
+    result = optimize.minimize(
+        safe,
+        start,
+        method="L-BFGS-B",
+        bounds=bounds,
+        # L-BFGS-B counts a value with its finite-difference gradient as one evaluation: len(start) + 1 calls.
+        options={"maxiter": 2000, "maxfun": max(1, max_evaluations // (len(start) + 1)), "ftol": 1e-14, "gtol": 1e-9},
+    )
+    if bounds is not None and _on_a_bound(result.x, bounds):
+        # At a bound the likelihood is flat along the ridge behind it: a polish buys no digit worth its calls.
+        return result.x, bool(result.success)
     # The polish removes the finite-difference gradient's last imprecision.
     polished = optimize.minimize(
-        safe, result.x, method="Nelder-Mead", options={"xatol": 1e-9, "fatol": 1e-14, "maxiter": 4000}
+        safe,
+        result.x,
+        method="Nelder-Mead",
+        bounds=bounds,
+        options={"xatol": 1e-9, "fatol": 1e-14, "maxiter": 4000, "maxfev": max_evaluations},
     )
     best = polished if polished.fun <= result.fun else result
     return best.x, bool(result.success or polished.success)
+
+
+def _on_a_bound(x: np.ndarray, bounds: list[tuple[float | None, float | None]]) -> bool:
+    """Whether any coordinate of `x` sits (within 1e-6) on its lower or upper bound."""
+    return any(
+        (low is not None and value <= low + 1e-6) or (high is not None and value >= high - 1e-6)
+        for value, (low, high) in zip(x, bounds, strict=True)
+    )
 
 
 def _positive(name: str, value: float) -> float:

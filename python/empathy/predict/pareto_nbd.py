@@ -21,6 +21,16 @@ from empathy.predict.clv import _compress, _fit_log_params, _positive, _rfm_arra
 PUBLISHED_PARETO_NBD = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}
 # Gauss-Legendre nodes for the integral over the death time in the probability of no purchase.
 _LEGENDRE_NODES = 48
+# The largest shape r or s a fit may reach. As a shape grows with its mean (shape / rate) fixed, the rates
+# become the same for every customer and the likelihood turns flat along that ridge, while the Gauss
+# hypergeometric terms get slow (r + s + x large): a fit on data with no visible spread in death rates ran
+# for over an hour drifting s from 1 to 150. At 10 the rates' coefficient of variation is 0.32: the
+# homogeneous limit for every practical purpose, reached in bounded time (DECISIONLOG.md).
+MAX_SHAPE = 10.0
+# Objective calls per optimiser step. Near that limit one call can take 0.5 s on 6,000 distinct customers
+# (the hypergeometric series converge slowly as beta / alpha grows), so the cap bounds a fit to minutes;
+# every fit seen converging (CDNOW, the demo worlds) needed under 300.
+MAX_EVALUATIONS = 500
 
 
 @dataclass(frozen=True)
@@ -102,7 +112,13 @@ def fit_pareto_nbd(frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> Pa
         return -float(np.dot(w, _row_loglik(*np.exp(log_params), x, tx, big_t))) / total
 
     # Start at r = s = 0.5 with the rates' means at the Poisson rate and at one death per mean customer age.
-    best, converged = _fit_log_params(objective, np.log([0.5, 0.5 / rate, 0.5, 0.5 * mean_t]))
+    shape_cap = (None, math.log(MAX_SHAPE))
+    best, converged = _fit_log_params(
+        objective,
+        np.log([0.5, 0.5 / rate, 0.5, 0.5 * mean_t]),
+        bounds=[shape_cap, (None, None), shape_cap, (None, None)],
+        max_evaluations=MAX_EVALUATIONS,
+    )
     r, alpha, s, beta = (float(v) for v in np.exp(best))
     return ParetoNBDParams(
         r=r,

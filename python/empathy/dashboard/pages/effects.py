@@ -1,4 +1,4 @@
-"""What moves customers and what to do: the event library's effects with their intervals, segments and actions."""
+"""What moves customers: the event library's effects with their intervals (segments and actions have their own page)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,8 @@ import streamlit as st
 from empathy.dashboard.data import frame
 from empathy.dashboard.ui import available
 
-TITLE = "Events, segments, actions"
+TITLE = "Event library"
 EVENTS = "marts.dim_event_library"
-VALUE = "marts.fct_clv"
-ACTIONS = "marts.fct_next_actions"
 OUTCOMES = {
     "sentiment": "later text sentiment (difference, -1..1)",
     "survey": "later survey answer (difference, -1..1)",
@@ -44,36 +42,6 @@ def events_without_estimate(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         con,
         f"select event_type, outcome, effect_per, status, events_detected from {EVENTS}"
         " where status <> 'ok' order by 1, 2, 3",
-    )
-
-
-def segments(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Customers by value segment (fct_clv) and churn risk band (fct_next_actions), latest scoring day."""
-    return frame(
-        con,
-        f"""
-        select v.value_segment, a.churn_risk_band, count(*) as customers, avg(a.empathy_score) as mean_empathy_score
-        from {VALUE} as v
-        join {ACTIONS} as a
-          on a.customer_id = v.customer_id and a.score_date = (select max(score_date) from {ACTIONS})
-        where v.score_date = (select max(score_date) from {VALUE})
-        group by all
-        order by all
-        """,
-    )
-
-
-def actions(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Customers per recommended action on the latest scoring day, with the commonest reason."""
-    return frame(
-        con,
-        f"""
-        select recommended_action, count(*) as customers, mode(action_reason) as commonest_reason
-        from {ACTIONS}
-        where score_date = (select max(score_date) from {ACTIONS})
-        group by 1
-        order by 2 desc, 1
-        """,
     )
 
 
@@ -119,39 +87,3 @@ def render(con: duckdb.DuckDBPyConnection) -> None:
         if not missing.empty:
             with st.expander(f"{len(missing)} event and outcome pair(s) without an estimate, and why"):
                 st.dataframe(missing, hide_index=True, width="stretch")
-
-    st.header("Segments")
-    if available(con, VALUE) and available(con, ACTIONS):
-        seg = segments(con)
-        heat = (
-            alt.Chart(seg)
-            .mark_rect()
-            .encode(
-                x=alt.X("churn_risk_band:N", title="churn risk band", sort=["low", "medium", "high"]),
-                y=alt.Y("value_segment:N", title="value segment", sort=["high", "medium", "low"]),
-                color=alt.Color("customers:Q", title="customers"),
-                tooltip=[
-                    "value_segment:N",
-                    "churn_risk_band:N",
-                    "customers:Q",
-                    alt.Tooltip("mean_empathy_score:Q", format=".1f"),
-                ],
-            )
-        )
-        text = heat.mark_text(baseline="middle").encode(text="customers:Q", color=alt.value("black"))
-        st.altair_chart(heat + text, width="stretch")
-
-    st.header("Recommended actions")
-    if available(con, ACTIONS):
-        acts = actions(con)
-        bars = (
-            alt.Chart(acts)
-            .mark_bar()
-            .encode(
-                x=alt.X("customers:Q"),
-                y=alt.Y("recommended_action:N", sort="-x", title=None),
-                tooltip=["recommended_action:N", "customers:Q", "commonest_reason:N"],
-            )
-        )
-        st.altair_chart(bars, width="stretch")
-        st.dataframe(acts, hide_index=True, width="stretch")
