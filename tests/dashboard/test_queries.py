@@ -119,6 +119,16 @@ create table marts.fct_call_routing as select * from (values
     ('b', date '2026-07-01', 'senior', 'p1', true, null, null),
     ('c', date '2026-07-01', 'tier1', 'p3', false, 'ag2', false)
 ) as t(customer_id, score_date, route_tier, priority, is_emotionally_charged, recommended_agent_id, is_skill_matched);
+create table marts.fct_treatment_outcomes as select * from (values
+    ('apology_v1', 'apology', 'churn_rate', 0.6, 0.4, 0.9, 100, 25, 'estimated', null),
+    ('upsell_v1', 'upsell', 'order_rate', 1.1, 0.9, 1.3, 100, 25, 'estimated', null),
+    ('upsell_v1', 'upsell', 'revenue_per_day', 0.5, 0.1, 0.9, 100, 25, 'estimated', null),
+    ('thanks_v1', 'thanks', 'churn_rate', null, null, null, 5, 1, 'too_few_customers', 'fewer than 20 exposures')
+) as t(experiment_id, treatment_id, metric, estimate, ci_low, ci_high, n_treated, n_holdout, status, status_reason);
+create table marts.fct_empathy_impact as select * from (values
+    ('retained_revenue_usd', 'Revenue added', 120.0, -10.0, 250.0, 'measured', null),
+    ('churn_events_avoided', 'Churn avoided', null, null, null, 'not_estimated', 'too few events')
+) as t(measure_id, measure, value, ci_low, ci_high, status, status_reason);
 create table marts.fct_empty as select 1 as x where false;
 """
 
@@ -242,6 +252,21 @@ def test_actions_suppressions_and_routing_count_the_latest_day(con):
         calls.loc[("senior", "p1"), "skill_matched_agent"] == 1
         and calls.loc[("tier1", "p3"), "skill_matched_agent"] == 0
     )
+
+
+def test_uplift_marks_intervals_that_exclude_no_effect_and_lists_the_rest_with_why(con):
+    est = actions.uplift(con).set_index(["experiment_id", "metric"])["excludes_no_effect"]
+    # a ratio excludes 1, a difference excludes 0
+    assert est.to_dict() == {
+        ("apology_v1", "churn_rate"): True,
+        ("upsell_v1", "order_rate"): False,
+        ("upsell_v1", "revenue_per_day"): True,
+    }
+    assert actions.not_estimated(con)["status_reason"].tolist() == ["fewer than 20 exposures"]
+    assert actions.impact(con).set_index("measure_id")["status"].to_dict() == {
+        "retained_revenue_usd": "measured",
+        "churn_events_avoided": "not_estimated",
+    }
 
 
 def test_backtests_are_of_the_current_version_and_pooled_by_customers(con):

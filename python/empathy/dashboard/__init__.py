@@ -6,7 +6,7 @@
 | overview | dim_customers, fct_customer_emotional_states, fct_emotional_journey, fct_dissatisfaction_alerts |
 | customers | fct_churn_scores, fct_next_actions, fct_score_explanations |
 | effects | dim_event_library |
-| actions | dim_empagraphic_segments, fct_segment_transitions, fct_next_best_actions, fct_contact_suppressions, fct_call_routing |
+| actions | dim_empagraphic_segments, fct_segment_transitions, fct_next_best_actions, fct_contact_suppressions, fct_call_routing, fct_treatment_outcomes, fct_empathy_impact |
 | models | fct_model_backtests, dim_model_versions |
 | quality | audit.gate_results, audit.load_log, audit.quarantine, audit.mart_status, audit.model_status |
 """

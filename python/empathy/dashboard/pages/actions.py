@@ -1,5 +1,5 @@
 """Segments and what to do about them: empagraphic segments and their weekly movements, today's next best actions,
-who must not be marketed to and why, calls to route, and (when experiments have run) measured uplift."""
+who must not be marketed to and why, calls to route, and what each treatment measurably did against its holdout."""
 
 from __future__ import annotations
 
@@ -17,6 +17,13 @@ TRANSITIONS = "marts.fct_segment_transitions"
 ACTIONS = "marts.fct_next_best_actions"
 SUPPRESSIONS = "marts.fct_contact_suppressions"
 ROUTING = "marts.fct_call_routing"
+OUTCOMES = "marts.fct_treatment_outcomes"
+IMPACT = "marts.fct_empathy_impact"
+METRICS = {
+    "churn_rate": "churn rate ratio, treated / holdout (1 = no effect)",
+    "order_rate": "order rate ratio, treated / holdout (1 = no effect)",
+    "revenue_per_day": "revenue per day, treated - holdout (US dollars)",
+}
 
 
 def segment_sizes(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -90,6 +97,64 @@ def routing(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         order by route_tier, priority
         """,
     )
+
+
+def uplift(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Each experiment's estimated effect per outcome with its 95% interval (estimated rows only)."""
+    return frame(
+        con,
+        f"""
+        select experiment_id, treatment_id, metric, estimate, ci_low, ci_high, n_treated, n_holdout,
+               case when metric = 'revenue_per_day' then ci_low > 0 or ci_high < 0 else ci_low > 1 or ci_high < 1 end
+                   as excludes_no_effect
+        from {OUTCOMES}
+        where status = 'estimated'
+        order by metric, experiment_id
+        """,
+    )
+
+
+def not_estimated(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Experiment outcomes without an estimate, and why."""
+    return frame(
+        con,
+        f"""
+        select experiment_id, metric, n_treated, n_holdout, status, status_reason
+        from {OUTCOMES}
+        where status <> 'estimated'
+        order by experiment_id, metric
+        """,
+    )
+
+
+def impact(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The measured impact figures (retained revenue, churn avoided, marketing cost avoided), with why when not."""
+    return frame(con, f"select measure_id, measure, value, ci_low, ci_high, status, status_reason from {IMPACT}")
+
+
+def _uplift_chart(data: pd.DataFrame, metric: str) -> alt.LayerChart:
+    rows = data[data["metric"] == metric]
+    base = alt.Chart(rows).encode(y=alt.Y("experiment_id:N", title=None))
+    rule = base.mark_rule(strokeWidth=2).encode(x=alt.X("ci_low:Q", title=METRICS.get(metric, metric)), x2="ci_high:Q")
+    point = base.mark_point(filled=True, size=80).encode(
+        x="estimate:Q",
+        color=alt.Color(
+            "excludes_no_effect:N",
+            title="95% interval excludes no effect",
+            scale=alt.Scale(domain=[True, False], range=["#c0392b", "#7f8c8d"]),
+        ),
+        tooltip=[
+            "experiment_id:N",
+            alt.Tooltip("estimate:Q", format=".3f"),
+            alt.Tooltip("ci_low:Q", format=".3f"),
+            alt.Tooltip("ci_high:Q", format=".3f"),
+            "n_treated:Q",
+            "n_holdout:Q",
+        ],
+    )
+    reference = 0.0 if metric == "revenue_per_day" else 1.0
+    zero = alt.Chart(pd.DataFrame({"x": [reference]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
+    return rule + point + zero
 
 
 def _segments_chart(sizes: pd.DataFrame) -> alt.Chart:
@@ -193,3 +258,25 @@ def render(con: duckdb.DuckDBPyConnection) -> None:
             ),
             width="stretch",
         )
+
+    st.header("What the treatments did")
+    st.caption(
+        "Each treatment against its randomised holdout (a hash of customer and experiment), on each customer's first "
+        "exposure; lines are 95% intervals. The product measures these figures, it never assumes them."
+    )
+    if available(con, IMPACT):
+        figures = impact(con).set_index("measure_id")
+        columns = st.columns(len(figures))
+        for column, (measure_id, row) in zip(columns, figures.iterrows(), strict=True):
+            shown = "not measured" if pd.isna(row["value"]) else f"{row['value']:,.2f}"
+            column.metric(str(measure_id).replace("_", " "), shown, help=row["status_reason"] or row["measure"])
+    if available(con, OUTCOMES):
+        estimates = uplift(con)
+        for metric in METRICS:
+            if (estimates["metric"] == metric).any():
+                st.subheader(METRICS[metric].split(",")[0].capitalize())
+                st.altair_chart(_uplift_chart(estimates, metric), width="stretch")
+        missing = not_estimated(con)
+        if not missing.empty:
+            with st.expander(f"{len(missing)} experiment outcome(s) without an estimate, and why"):
+                st.dataframe(missing, hide_index=True, width="stretch")
