@@ -1,6 +1,6 @@
 {#
     The columns every intermediate interaction model returns, in order, with
-    their types (contract type names). fct_interactions unions these models
+    their types (contract type names). int_interactions unions these models
     and adds channel, direction and has_text from the interaction_types seed.
 #}
 {% macro interaction_columns() -%}
@@ -29,7 +29,7 @@
     The interaction columns of a relation (or CTE) that has all of them but
     interaction_id, cast to their types, as a select list without a trailing
     comma: the last step of each intermediate interaction model, so that the
-    branches of fct_interactions line up. interaction_id is derived here as
+    branches of int_interactions line up. interaction_id is derived here as
     '<interaction_type>:<source_id>', unique across channels.
 -#}
 {% macro select_interaction_columns(relation_alias) -%}

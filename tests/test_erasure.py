@@ -134,7 +134,7 @@ def _counts_without(warehouse: Path, customer: str) -> dict[str, int]:
             "select distinct c.schema_name, c.table_name from duckdb_columns() c "
             "join duckdb_tables() t on t.schema_name = c.schema_name and t.table_name = c.table_name "
             "where c.column_name = 'customer_id' and (c.schema_name = 'raw' "
-            "or c.table_name in ('int_customer_days', 'int_customer_snapshots', 'dim_customers'))"
+            "or c.table_name in ('int_customer_days', 'int_customer_snapshots', 'int_customers'))"
         ).fetchall():
             out[f"{schema}.{table}"] = con.execute(
                 f'select count(*) from "{schema}"."{table}" where customer_id is distinct from ?', [customer]

@@ -235,7 +235,7 @@ def test_features_at_t_do_not_change_when_later_data_changes(predict_built, tmp_
     # The text models' outputs are model artefacts, versioned apart from the data: the scoring cache (a text
     # is scored once per text-model version) and the company's own sentiment model, refitted on all reviews
     # each build (DECISIONLOG.md). They are kept as they were; everything else is rebuilt from the cut data.
-    text_models = ["int_text_signals__scored", "fct_sentiment_model_evaluations", "fct_text_signals"]
+    text_models = ["int_text_signals__scored", "int_sentiment_model_evaluations", "int_text_signals"]
     result = run_dbt(cut, ["run", "-s", "+int_customer_snapshots", "--exclude", *text_models, "--full-refresh"])
     assert result.ok, "\n".join(result.failures)
     after = query(cut.warehouse, snapshot_sql, [t])

@@ -161,6 +161,20 @@ def test_mart_report_explains_every_empty_or_degraded_mart(warehouse):
     assert con.execute("select count(*) from audit.mart_status where run_id = 'run-9'").fetchone()[0] == 6
 
 
+def test_a_mart_that_shows_an_int_model_takes_its_word_and_ignores_rows_an_older_build_wrote_under_its_name(warehouse):
+    """Marts are leaves: the Python model behind fct_clv is int_clv, and the SQL mart names it in meta.status_of."""
+    con = warehouse
+    con.execute("create table intermediate.int_clv as select 1.0 as clv")
+    int_clv = _node("int_clv", "intermediate", [])
+    mart = {**_node("fct_clv", "marts", ["model.empathy.int_clv"], {"status_of": "int_clv"}), "language": "sql"}
+    manifest = _manifest({"model.empathy.int_clv": int_clv, "model.empathy.fct_clv": mart})
+    status.recorded(con, "fct_clv", lambda: pa.table({"clv": [1.0]}))  # an older build's Python mart said ok
+    status.recorded(con, "int_clv", lambda: status.report("clv_bgnbd", "skipped", "no repeat buyers") or pa.table({}))
+    clv = {m.model: m for m in mart_report(con, manifest)}["fct_clv"]
+    assert (clv.rows, clv.status) == (1, "degraded")
+    assert clv.reason == "clv_bgnbd: no repeat buyers"
+
+
 # -- end to end: a company that runs no NPS survey ------------------------------------------------------------------
 NO_SURVEYS = {"survey_responses", "survey_invitations"}
 

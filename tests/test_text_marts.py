@@ -450,6 +450,7 @@ def test_yml_documents_the_signal_columns():
     for path, model, extra in (
         ("intermediate/text/_text__models.yml", "int_text_signals__scored", ["scored_at"]),
         ("marts/text/_text__models.yml", "fct_text_signals", None),
+        ("intermediate/text/_text__models.yml", "int_text_signals", None),
     ):
         yml = yaml.safe_load((PROJECT_DIR / "models" / path).read_text())
         columns = [c["name"] for c in next(m for m in yml["models"] if m["name"] == model)["columns"]]
@@ -622,10 +623,10 @@ def test_scoring_cache_scores_each_text_once_per_model_version(text_built, tmp_p
     shutil.copytree(built.home, home)
     settings = make_settings(home, landing=built.landing)
     text_models = [
-        "fct_interactions",
+        "int_interactions",
         "int_text_signals__scored",
-        "fct_sentiment_model_evaluations",
-        "fct_text_signals",
+        "int_sentiment_model_evaluations",
+        "int_text_signals",
     ]
     before = _cache_batches(settings)
     assert len(before) == 1

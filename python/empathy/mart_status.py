@@ -3,9 +3,10 @@
 Written to `audit.mart_status` (one row per mart and run) and printed at the end of `empathy run` / `empathy
 build`. A mart's status comes from, in order:
 
-1. what the models that learn or score said (`audit.model_status`): the mart's own rows for a dbt Python model,
-   or the components named in its `meta.status_from` (``"<model>.<component>"`` or ``"<model>"``) for a SQL mart
-   that scores with a model built elsewhere;
+1. what the models that learn or score said (`audit.model_status`): the mart's own rows for a dbt Python model;
+   for a mart that shows an intermediate model (marts are leaves: the Python model that computes fct_clv is
+   int_clv), that model's rows, named in `meta.status_of`; and the components named in its `meta.status_from`
+   (``"<model>.<component>"`` or ``"<model>"``) for a SQL mart that scores with a model built elsewhere;
 2. for an empty mart with nothing said: the nearest model upstream that was skipped or degraded, else the raw
    tables upstream that are absent or empty (the company did not send them), else "no row met its rules".
 """
@@ -74,11 +75,19 @@ def _said(statuses: dict, ref: str) -> list[tuple[str, dict]]:
     return [(ref, found)] if found else []
 
 
+def _meta(node: dict) -> dict:
+    return node.get("config", {}).get("meta") or node.get("meta") or {}
+
+
 def _own(node: dict, statuses: dict) -> list[tuple[str, dict]]:
+    """What `node` said itself (a SQL model says nothing: rows under its name are an older Python model's), what
+    the model it shows said (meta.status_of), and its status_from components."""
     name = node["name"]
-    refs = _declared(node)
-    said = _said(statuses, name)
-    for ref in refs:
+    said = [] if node.get("language") == "sql" else _said(statuses, name)
+    shown = _meta(node).get("status_of")
+    if shown:
+        said += [(name, s) for _, s in _said(statuses, shown)]
+    for ref in _declared(node):
         said += _said(statuses, ref)
     return said
 
@@ -100,8 +109,7 @@ def _upstream(manifest: dict, unique_id: str) -> list[str]:
 
 
 def _declared(node: dict) -> list[str]:
-    meta = node.get("config", {}).get("meta") or node.get("meta") or {}
-    return list(meta.get("status_from") or [])
+    return list(_meta(node).get("status_from") or [])
 
 
 def _why_empty(con, manifest: dict, uid: str, statuses: dict) -> tuple[str, str, str]:

@@ -13,7 +13,7 @@ with
 
 interactions as (
 
-    select * from {{ ref('fct_interactions') }}
+    select * from {{ ref('int_interactions') }}
 
 ),
 
@@ -25,7 +25,7 @@ web_sessions as (
 
 text_daily as (
 
-    select * from {{ ref('fct_customer_text_daily') }}
+    select * from {{ ref('int_customer_text_daily') }}
 
 ),
 

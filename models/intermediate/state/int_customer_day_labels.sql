@@ -31,7 +31,7 @@ reviews as (
 
 text_daily as (
 
-    select * from {{ ref('fct_customer_text_daily') }}
+    select * from {{ ref('int_customer_text_daily') }}
 
 ),
 

@@ -14,13 +14,9 @@
     Point-in-time features per customer-day: everything known about the
     customer by the end of `state_date`, over trailing 7/30/90/365-day windows.
 
-    Rows (compact history): every eventful day of a customer
-    (int_customer_daily_activity), the day before each survey invitation, survey answer,
-    review and social mention (so a label can be paired with what was known just before it), the
-    day before every snapshot date (is_snapshot_date(): every
-    `snapshot_every_days` days on a grid anchored at 1970-01-01) for customers
-    with activity in the year before it or a subscription on it (the point-in-time features of churn and
-    next-action training sets), and the latest day for every customer (`is_latest`).
+    Rows (compact history): the customer-days of int_customer_day_spine
+    (eventful days, the days before labels and snapshot dates, the latest
+    day); this model adds the windowed features of each.
 
     Incremental by day: a run deletes and recomputes the last
     `state_recompute_days` days it holds (late-arriving data), reading 365 days
@@ -105,6 +101,12 @@ activity as (
 
 ),
 
+spine as (
+
+    select * from {{ ref('int_customer_day_spine') }}
+
+),
+
 customers as (
 
     select * from {{ ref('stg_crm__customers') }}
@@ -126,36 +128,6 @@ shipments as (
 orders as (
 
     select * from {{ ref('stg_commerce__orders') }}
-
-),
-
-survey_responses as (
-
-    select * from {{ ref('stg_feedback__survey_responses') }}
-
-),
-
-reviews as (
-
-    select * from {{ ref('stg_feedback__reviews') }}
-
-),
-
-survey_invitations as (
-
-    select * from {{ ref('stg_feedback__survey_invitations') }}
-
-),
-
-social_mentions as (
-
-    select * from {{ ref('stg_feedback__social_mentions') }}
-
-),
-
-subscriptions as (
-
-    select * from {{ ref('stg_commerce__subscriptions') }}
 
 ),
 
@@ -181,6 +153,18 @@ bounds as (
 
 ),
 
+-- The spine's days this run builds.
+spine_in_range as (
+
+    select
+        spine.customer_id,
+        spine.state_date
+    from spine
+    cross join bounds
+    where spine.state_date >= bounds.start_date
+
+),
+
 activity_window as (
 
     select activity.*
@@ -189,129 +173,6 @@ activity_window as (
     where
         activity.activity_date <= bounds.latest_date
         and activity.activity_date >= {{ dbt.dateadd('day', -365, 'bounds.start_date') }}
-
-),
-
-label_days as (
-
-    select
-        customer_id,
-        cast({{ dbt.dateadd('day', -1, 'cast(responded_at as date)') }} as date) as state_date
-    from survey_responses
-    where customer_id is not null
-    union
-    select
-        customer_id,
-        cast({{ dbt.dateadd('day', -1, 'cast(created_at as date)') }} as date) as state_date
-    from reviews
-    where customer_id is not null
-    union
-    select
-        customer_id,
-        cast({{ dbt.dateadd('day', -1, 'cast(sent_at as date)') }} as date) as state_date
-    from survey_invitations
-    where customer_id is not null
-    union
-    select
-        customer_id,
-        cast({{ dbt.dateadd('day', -1, 'cast(posted_at as date)') }} as date) as state_date
-    from social_mentions
-    where customer_id is not null
-
-),
-
-activity_span as (
-
-    select
-        customer_id,
-        min(activity_date) as first_activity_date,
-        max(activity_date) as last_activity_date
-    from activity
-    group by customer_id
-
-),
-
--- The days before snapshot dates, from the generated grid, within the days this run builds.
-snapshot_days as (
-
-    select
-        cast({{ dbt.dateadd('day', 'grid.generated_number * ' ~ var('snapshot_every_days', 14) ~ ' - 1',
-            "cast('1970-01-01' as date)") }} as date) as state_date
-    from ({{ dbt.generate_series(4096) }}) as grid
-
-),
-
-snapshot_spine as (
-
-    select
-        activity_span.customer_id,
-        snapshot_days.state_date
-    from snapshot_days
-    cross join bounds
-    inner join activity_span
-        on
-            snapshot_days.state_date >= activity_span.first_activity_date
-            and snapshot_days.state_date <= {{ dbt.dateadd('day', 365, 'activity_span.last_activity_date') }}
-    where
-        snapshot_days.state_date >= bounds.start_date
-        and snapshot_days.state_date <= bounds.latest_date
-    union
-    -- subscribers are snapshotted while subscribed, with or without activity
-    select
-        subscriptions.customer_id,
-        snapshot_days.state_date
-    from snapshot_days
-    cross join bounds
-    inner join subscriptions
-        on
-            cast(subscriptions.started_at as date) <= snapshot_days.state_date
-            and (subscriptions.ended_at is null or cast(subscriptions.ended_at as date) > snapshot_days.state_date)
-    where
-        snapshot_days.state_date >= bounds.start_date
-        and snapshot_days.state_date <= bounds.latest_date
-        and subscriptions.customer_id is not null
-
-),
-
-spine as (
-
-    select
-        customer_id,
-        activity_date as state_date
-    from activity_window
-    where is_eventful
-    union
-    select
-        label_days.customer_id,
-        label_days.state_date
-    from label_days
-    cross join bounds
-    where label_days.state_date <= bounds.latest_date
-    union
-    select
-        snapshot_spine.customer_id,
-        snapshot_spine.state_date
-    from snapshot_spine
-    union
-    select
-        customers.customer_id,
-        bounds.latest_date as state_date
-    from customers
-    cross join bounds
-    where cast(customers.created_at as date) <= bounds.latest_date
-
-),
-
-spine_in_range as (
-
-    select spine.*
-    from spine
-    inner join customers
-        on spine.customer_id = customers.customer_id
-    cross join bounds
-    where
-        spine.state_date >= bounds.start_date
-        and spine.state_date >= cast(customers.created_at as date)
 
 ),
 

@@ -27,7 +27,7 @@ with
 
 interactions as (
 
-    select * from {{ ref('fct_interactions') }}
+    select * from {{ ref('int_interactions') }}
 
 ),
 

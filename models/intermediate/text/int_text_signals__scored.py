@@ -17,7 +17,7 @@ def model(dbt, session):
     from empathy.text.model import load_model
 
     con = warehouse.backend(session)
-    interactions = warehouse.as_table(con, dbt.ref("fct_interactions"))
+    interactions = warehouse.as_table(con, dbt.ref("int_interactions"))
     cache = warehouse.as_table(con, dbt.this) if dbt.is_incremental else None
     return status.recorded(
         session, "int_text_signals__scored", warehouse.update_scoring_cache, interactions, cache, load_model()

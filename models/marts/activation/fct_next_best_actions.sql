@@ -38,13 +38,13 @@ signals as (
 
 churn_scores as (
 
-    select * from {{ ref('fct_churn_scores') }}
+    select * from {{ ref('int_churn_scores') }}
 
 ),
 
 clv as (
 
-    select * from {{ ref('fct_clv') }}
+    select * from {{ ref('int_clv') }}
 
 ),
 

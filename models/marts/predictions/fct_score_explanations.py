@@ -17,5 +17,5 @@ def model(dbt, session):
         warehouse.explanations,
         warehouse.as_table(con, dbt.ref("int_model_registry")),
         warehouse.as_table(con, dbt.ref("int_customer_snapshots")),
-        warehouse.as_table(con, dbt.ref("fct_clv")),
+        warehouse.as_table(con, dbt.ref("int_clv")),
     )

@@ -17,13 +17,13 @@ with
 
 states as (
 
-    select * from {{ ref('fct_customer_emotional_states') }}
+    select * from {{ ref('int_customer_emotional_states') }}
 
 ),
 
 customers as (
 
-    select * from {{ ref('dim_customers') }}
+    select * from {{ ref('int_customers') }}
 
 ),
 

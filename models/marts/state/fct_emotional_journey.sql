@@ -12,7 +12,7 @@ with
 
 states as (
 
-    select * from {{ ref('fct_customer_emotional_states') }}
+    select * from {{ ref('int_customer_emotional_states') }}
 
 ),
 

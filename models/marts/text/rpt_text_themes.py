@@ -13,8 +13,8 @@ def model(dbt, session):
     from empathy.text.model import load_model
 
     con = warehouse.backend(session)
-    interactions = warehouse.as_table(con, dbt.ref("fct_interactions"))
-    text_signals = warehouse.as_table(con, dbt.ref("fct_text_signals"))
+    interactions = warehouse.as_table(con, dbt.ref("int_interactions"))
+    text_signals = warehouse.as_table(con, dbt.ref("int_text_signals"))
     # the build's one as-of date (int_as_of_date): the themes compare the weeks before it
     latest = warehouse.as_table(con, dbt.ref("int_as_of_date")).latest_data_date.max().to_pyarrow().as_py()
     as_of_date = latest.isoformat() if latest is not None else None

@@ -33,7 +33,7 @@ with
 
 customers as (
 
-    select * from {{ ref('dim_customers') }}
+    select * from {{ ref('int_customers') }}
 
 ),
 
@@ -45,7 +45,7 @@ as_of as (
 
 churn_scores as (
 
-    select * from {{ ref('fct_churn_scores') }}
+    select * from {{ ref('int_churn_scores') }}
 
 ),
 
@@ -57,19 +57,19 @@ churn_holdout as (
 
 states as (
 
-    select * from {{ ref('fct_customer_emotional_states') }}
+    select * from {{ ref('int_customer_emotional_states') }}
 
 ),
 
 nps as (
 
-    select * from {{ ref('fct_nps_predicted') }}
+    select * from {{ ref('int_nps_predicted') }}
 
 ),
 
 next_actions as (
 
-    select * from {{ ref('fct_next_actions') }}
+    select * from {{ ref('int_next_actions') }}
 
 ),
 

@@ -13,11 +13,11 @@ def model(dbt, session):
     from empathy.text.model import load_model
 
     con = warehouse.backend(session)
-    interactions = warehouse.as_table(con, dbt.ref("fct_interactions"))
+    interactions = warehouse.as_table(con, dbt.ref("int_interactions"))
     cache = warehouse.as_table(con, dbt.ref("int_text_signals__scored"))
     return status.recorded(
         session,
-        "fct_sentiment_model_evaluations",
+        "int_sentiment_model_evaluations",
         warehouse.sentiment_model_evaluations,
         interactions,
         cache,

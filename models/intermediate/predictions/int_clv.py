@@ -12,12 +12,12 @@ def model(dbt, session):
     con = warehouse.backend(session)
     return status.recorded(
         session,
-        "fct_clv",
+        "int_clv",
         warehouse.clv,
         warehouse.as_table(con, dbt.ref("int_model_registry")),
         warehouse.as_table(con, dbt.ref("int_customer_snapshots")),
         warehouse.as_table(con, dbt.ref("stg_commerce__orders")),
         warehouse.as_table(con, dbt.ref("currency_rates")),
-        warehouse.as_table(con, dbt.ref("fct_churn_scores")),
+        warehouse.as_table(con, dbt.ref("int_churn_scores")),
         horizon_months=int(dbt.config.get("clv_horizon_months", 12)),
     )
