@@ -106,6 +106,25 @@ def test_outcomes_estimate_what_they_can_and_say_why_not_for_the_rest():
     assert few["order_rate"]["status"] == "too_few_customers" and few["order_rate"]["ci_low"] is None
 
 
+def test_sentiment_uplift_compares_only_the_exposures_followed_by_a_text():
+    exposures = _exposures(30, 2, 1)
+    # treated write at 0.3 and 0.5 alternately, the holdout at -0.1; 10 treated and 5 held-out exposures wrote nothing
+    treated = [None if i < 10 else (0.3 if i % 2 else 0.5) for i in range(30)]
+    holdout = [None if i < 5 else -0.1 for i in range(30)]
+    out = {
+        r["metric"]: r
+        for r in uplift.estimate_outcomes(
+            exposures.append_column("mean_sentiment_after", pa.array(treated + holdout, pa.float64()))
+        ).to_pylist()
+    }
+    row = out["sentiment"]
+    assert row["status"] == "estimated" and (row["n_treated"], row["n_holdout"]) == (20, 25)
+    assert row["estimate"] == pytest.approx(0.5) and row["ci_low"] < 0.5 < row["ci_high"]
+    few = exposures.append_column("mean_sentiment_after", pa.array([None] * 50 + [0.1] * 10, pa.float64()))
+    short = {r["metric"]: r for r in uplift.estimate_outcomes(few).to_pylist()}["sentiment"]
+    assert short["status"] == "too_few_customers" and "followed by a text" in short["status_reason"]
+
+
 def test_no_exposures_give_an_empty_typed_table():
     empty = uplift.SCHEMA.empty_table()
     assert uplift.estimate_outcomes(empty).schema == uplift.SCHEMA

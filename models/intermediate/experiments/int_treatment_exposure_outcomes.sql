@@ -7,6 +7,9 @@
     latest day with data (int_as_of_date):
 
     * observed_days and orders / revenue_usd placed in them (every exposure);
+    * texts_after and mean_sentiment_after: the customer's texts in the
+      window and their mean sentiment (int_customer_text_daily; null when the
+      customer wrote nothing in it);
     * for a customer holding an active subscription when exposed: whether the
       customer churned (every subscription ended, the last on churn_date) in
       the window, and the days at risk up to and including the churn day.
@@ -50,6 +53,12 @@ currency_rates as (
 
 ),
 
+text_daily as (
+
+    select * from {{ ref('int_customer_text_daily') }}
+
+),
+
 -- Each exposure's window: the days after the exposure day, cut at the latest day with data.
 windows as (
 
@@ -88,6 +97,27 @@ window_orders as (
             and cast(orders.ordered_at as date) <= windows.window_end
     left join currency_rates
         on upper(orders.currency) = upper(currency_rates.currency)
+    group by windows.exposure_id
+
+),
+
+-- The texts a customer wrote in the window and their mean sentiment (days weighted by their texts).
+window_texts as (
+
+    select
+        windows.exposure_id,
+        cast(sum(text_daily.n_texts) as {{ dbt.type_int() }}) as texts_after,
+        cast(
+            sum(text_daily.mean_sentiment * text_daily.n_texts) / nullif(sum(text_daily.n_texts), 0)
+            as {{ type_double() }}
+        ) as mean_sentiment_after
+    from windows
+    inner join text_daily
+        on
+            windows.customer_id = text_daily.customer_id
+            and text_daily.activity_date > windows.exposed_date
+            and text_daily.activity_date <= windows.window_end
+    where text_daily.mean_sentiment is not null
     group by windows.exposure_id
 
 ),
@@ -134,6 +164,8 @@ final as (
         ) as observed_days,
         coalesce(window_orders.orders, 0) as orders,
         coalesce(window_orders.revenue_usd, 0.0) as revenue_usd,
+        coalesce(window_texts.texts_after, 0) as texts_after,
+        window_texts.mean_sentiment_after,
         subscribed.exposure_id is not null as is_subscriber,
         case
             when subscribed.exposure_id is not null
@@ -156,6 +188,8 @@ final as (
     from windows
     left join window_orders
         on windows.exposure_id = window_orders.exposure_id
+    left join window_texts
+        on windows.exposure_id = window_texts.exposure_id
     left join subscribed
         on windows.exposure_id = subscribed.exposure_id
     left join subscription_churn

@@ -15,7 +15,10 @@ cluster: customers differ in how often they buy (overdispersion), and one custom
 share an arm, so the Poisson interval alone is too narrow;
 
 * ``revenue_per_day``: revenue in US dollars per customer-day, treated minus holdout (per exposure,
-  Welch's interval with the Welch-Satterthwaite degrees of freedom).
+  Welch's interval with the Welch-Satterthwaite degrees of freedom);
+* ``sentiment``: the mean sentiment (-1..1) of the texts a customer wrote in the window, treated minus holdout,
+  among the exposures followed by a text (Welch's interval). Writing at all may itself depend on the arm, so this
+  compares those who wrote; it is reported, not checked against a truth (DECISIONLOG.md).
 
 An estimate needs at least ``min_per_arm`` exposures in each arm and, for a ratio, ``min_events``
 events in each; otherwise the estimate and interval are null and ``status`` says why.
@@ -146,6 +149,20 @@ def _revenue_row(experiment, treatment, revenue, days, arm, min_per_arm) -> dict
     return {**row, "estimate": est, "ci_low": low, "ci_high": high, "status": "estimated"}
 
 
+def _sentiment_row(experiment, treatment, sentiment, arm, min_per_arm) -> dict:
+    wrote = ~np.isnan(sentiment)
+    t, h = sentiment[wrote & (arm == "treated")], sentiment[wrote & (arm == "holdout")]
+    row = _row(experiment, treatment, "sentiment", "welch_difference_of_means", n_treated=len(t), n_holdout=len(h))
+    if min(len(t), len(h)) < max(min_per_arm, 2):
+        return {
+            **row,
+            "status": "too_few_customers",
+            "status_reason": f"fewer than {min_per_arm} exposures followed by a text in an arm",
+        }
+    est, low, high = welch_difference(t, h)
+    return {**row, "estimate": est, "ci_low": low, "ci_high": high, "status": "estimated"}
+
+
 def _column(table: pa.Table, name: str) -> np.ndarray:
     return np.array(table.column(name).to_pylist(), dtype=float)
 
@@ -192,6 +209,10 @@ def estimate_outcomes(exposures, min_events: int = 5, min_per_arm: int = 20) -> 
                 min_per_arm,
             )
         )
+        if "mean_sentiment_after" in sub.column_names:
+            rows.append(
+                _sentiment_row(experiment, treatment, _column(sub, "mean_sentiment_after"), arms[mask], min_per_arm)
+            )
     estimated = sum(r["status"] == "estimated" for r in rows)
     status.report(
         "experiments",

@@ -23,7 +23,9 @@ METRICS = {
     "churn_rate": "churn rate ratio, treated / holdout (1 = no effect)",
     "order_rate": "order rate ratio, treated / holdout (1 = no effect)",
     "revenue_per_day": "revenue per day, treated - holdout (US dollars)",
+    "sentiment": "sentiment of later texts, treated - holdout (-1..1)",
 }
+DIFFERENCES = ("revenue_per_day", "sentiment")
 
 
 def segment_sizes(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -105,7 +107,7 @@ def uplift(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         con,
         f"""
         select experiment_id, treatment_id, metric, estimate, ci_low, ci_high, n_treated, n_holdout,
-               case when metric = 'revenue_per_day' then ci_low > 0 or ci_high < 0 else ci_low > 1 or ci_high < 1 end
+               case when metric in {DIFFERENCES} then ci_low > 0 or ci_high < 0 else ci_low > 1 or ci_high < 1 end
                    as excludes_no_effect
         from {OUTCOMES}
         where status = 'estimated'
@@ -152,7 +154,7 @@ def _uplift_chart(data: pd.DataFrame, metric: str) -> alt.LayerChart:
             "n_holdout:Q",
         ],
     )
-    reference = 0.0 if metric == "revenue_per_day" else 1.0
+    reference = 0.0 if metric in DIFFERENCES else 1.0
     zero = alt.Chart(pd.DataFrame({"x": [reference]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
     return rule + point + zero
 
