@@ -115,8 +115,8 @@ window_texts as (
     inner join text_daily
         on
             windows.customer_id = text_daily.customer_id
-            and text_daily.activity_date > windows.exposed_date
-            and text_daily.activity_date <= windows.window_end
+            and windows.exposed_date < text_daily.activity_date
+            and windows.window_end >= text_daily.activity_date
     where text_daily.mean_sentiment is not null
     group by windows.exposure_id
 
