@@ -3,9 +3,7 @@
 A world built end to end takes minutes; `shared` builds each distinct one once per test session, across the xdist
 workers (a file lock in the session's shared temporary folder), and every module that reads it gets the same
 folders. A module whose tests write to a built world takes a copy of its home (`copy_home`: seconds).
-`pytest_collection_modifyitems` puts the modules that read one shared world in one xdist group, so under
-`--dist loadgroup` they run one after the other on one worker (no worker waits on another's build, no write meets a
-reader) and the slowest groups start first.
+`pytest_collection_modifyitems` starts the slowest modules first.
 """
 
 from __future__ import annotations
@@ -182,61 +180,32 @@ def published_world(tmp_path_factory, small_world) -> Settings:
     return shared(tmp_path_factory, "published_world", lambda f: build_world(f / "home", small_world, dbt_vars))[0]
 
 
-# -- xdist groups ----------------------------------------------------------------------------------------------------
-# Modules that read one shared world run in one group (one worker, one after the other). Other modules are their
-# own group, as under --dist loadfile.
-SHARED_WORLD_GROUPS = {
-    "tests/test_text_marts.py": "small_built",
-    "tests/test_fairness.py": "small_built",
-    "tests/test_state_marts.py": "small_built",
-    "tests/test_pipeline.py": "small_built",
-    "tests/test_predict_marts.py": "predict_built",
-    "tests/test_model_card.py": "predict_built",
-}
-# Groups that take longest (a world or more built end to end, measured in CI) start first; the rest keep their order.
+# -- the order modules start in -------------------------------------------------------------------------------------
+# Under `--dist loadfile --no-loadscope-reorder` (make test) each worker takes the next module in this order: the
+# slowest first (worlds built end to end, measured in CI), a module that reads a world another builds after the
+# builder, so it finds the world ready instead of waiting on the lock. The other modules keep their order.
 SLOW_FIRST = (
-    "small_built",
-    "predict_built",
-    "tests/test_determinism.py",
+    "tests/test_real_shaped_worlds.py",  # six worlds
+    "tests/test_text_marts.py",  # builds small_built and customers_only_built
+    "tests/test_predict_marts.py",  # builds predict_built
+    "tests/test_determinism.py",  # two builds and a rerun
+    "tests/test_pipeline.py",  # reads small_built and customers_only_built; reruns in its tests
     "tests/test_erasure.py",
     "tests/test_orchestration.py",
-    "tests/dashboard/test_browser.py",
-    "tests/test_real_shaped_worlds.py::online_retail",
+    "tests/dashboard/test_browser.py",  # builds published_world
     "tests/test_byo_extras.py",
     "tests/test_status.py",
     "tests/test_published_privacy.py",
-    "tests/test_real_shaped_worlds.py::cdnow",
-    "tests/test_real_shaped_worlds.py::no_repeat_customers",
-    "tests/test_real_shaped_worlds.py::telco_snapshot",
-    "tests/test_real_shaped_worlds.py::subscriptions_snapshot",
-    "tests/test_real_shaped_worlds.py::texts_without_ratings",
+    "tests/test_model_card.py",  # reads predict_built
+    "tests/test_state_marts.py",  # reads small_built
+    "tests/test_fairness.py",  # reads small_built
     "tests/test_predict_subscriptions_only.py",
     "tests/test_export_shapes.py",
     "tests/test_as_of_date.py",
 )
 
 
-def _group(item: pytest.Item) -> str:
-    module = item.nodeid.split("::")[0]  # the file, relative to the project
-    if module == "tests/test_real_shaped_worlds.py":
-        # one group per world: a parametrised test's world, else the world a test names in its own name
-        name = getattr(getattr(item, "callspec", None), "params", {}).get("name")
-        if name is None:
-            name = next((w for w in _real_shaped_world_names() if w in item.name), "other")
-        return f"{module}::{name}"
-    return SHARED_WORLD_GROUPS.get(module, module)
-
-
-def _real_shaped_world_names() -> list[str]:
-    from tests import worlds
-
-    return sorted(worlds.WORLDS, key=len, reverse=True)
-
-
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    groups = {id(item): _group(item) for item in items}
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(groups[id(item)]))
-    rank = {g: i for i, g in enumerate(SLOW_FIRST)}
-    items.sort(key=lambda item: rank.get(groups[id(item)], len(rank)))  # stable: the rest keep their order
+    rank = {module: i for i, module in enumerate(SLOW_FIRST)}
+    # stable: the other modules keep their order
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
