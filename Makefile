@@ -50,7 +50,7 @@ lint: $(STAMP) ## ruff and sqlfluff
 	EMPATHY_WAREHOUSE=:memory: $(BIN)/sqlfluff lint models macros data-tests
 
 test: $(STAMP) lint ## all tests and linters
-	$(BIN)/python -m pytest -n 2 --dist loadfile tests
+	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder tests
 
 bench: $(STAMP) ## benchmarks; writes benchmarks/RESULTS.md
 	$(BIN)/python -m empathy.bench --write benchmarks/RESULTS.md

@@ -18,7 +18,7 @@ from empathy import publish as publish_mod
 from empathy.dbt import DbtFailed
 from empathy.pipeline import run
 from empathy.publish import WarehouseLocked, publish, published_run_id
-from tests.conftest import make_settings, query
+from tests.conftest import copy_home, make_settings, query
 
 QUIET = Console(file=open(os.devnull, "w"))  # noqa: SIM115
 
@@ -32,12 +32,11 @@ def _published_tables(path: Path) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory, small_world):
-    """One full run on the small world; later tests reuse its home."""
-    home = tmp_path_factory.mktemp("built")
-    s = make_settings(home, landing=small_world)
-    summary = run(s, QUIET)
-    return s, summary
+def built(tmp_path_factory, small_built):
+    """One full run on the small world (a copy of the session's `small_built`: these tests run and publish again);
+    later tests reuse its home."""
+    shared_settings, summary = small_built
+    return copy_home(shared_settings, tmp_path_factory.mktemp("built") / "home"), summary
 
 
 def test_full_run_publishes_marts(built):
@@ -251,11 +250,8 @@ def test_locked_working_database_gives_clear_error(built, tmp_path):
         holder.communicate("x\n", timeout=30)
 
 
-def test_only_customers_builds_empty_typed_marts(tmp_path, small_world):
-    landing = tmp_path / "landing"
-    shutil.copytree(small_world / "customers", landing / "customers")
-    s = make_settings(tmp_path / "home", landing=landing)
-    summary = run(s, QUIET)
+def test_only_customers_builds_empty_typed_marts(customers_only_built):
+    s, summary = customers_only_built  # the small world's customers only, built end to end (conftest)
     con = duckdb.connect(str(s.published), read_only=True)
     try:
         assert con.execute("select count(*) from marts.fct_interactions").fetchone()[0] == 0

@@ -21,7 +21,7 @@ import yaml
 
 from empathy.dbt import run_dbt
 from tests import worlds
-from tests.conftest import PROJECT_DIR, SHARED_DATA, make_settings, query
+from tests.conftest import PROJECT_DIR, SHARED_DATA, build_world, make_settings, query, shared
 from tests.test_text_marts import _text_model_or_skip
 
 PREDICTION_MARTS = (
@@ -64,19 +64,19 @@ def _add_extra_columns(landing) -> None:
 
 @pytest.fixture(scope="module")
 def predict_built(tmp_path_factory):
-    """Gate, dbt build (two backtest origins) and publish on the 1,500-customer world."""
+    """Gate, dbt build (two backtest origins) and publish on the 1,500-customer world, built once per test session
+    (test_model_card reads it too); read it, never write it."""
     from empathy.generate import generate
-    from empathy.pipeline import run
-    from tests.test_text_marts import QUIET
 
     _text_model_or_skip()
-    landing = tmp_path_factory.mktemp("predict_world") / "landing"
-    generate(landing, customers=1500, days=330, seed=11, sector="retail", end_date=END)
-    _add_extra_columns(landing)
-    settings = make_settings(tmp_path_factory.mktemp("predict_built"), landing=landing)
-    settings.options["dbt"]["vars"] = {"backtest_origins": 2}
-    summary = run(settings, QUIET)
-    return settings, summary
+
+    def build(folder):
+        landing = folder / "landing"
+        generate(landing, customers=1500, days=330, seed=11, sector="retail", end_date=END)
+        _add_extra_columns(landing)
+        return build_world(folder / "home", landing, {"backtest_origins": 2})
+
+    return shared(tmp_path_factory, "predict_built", build)
 
 
 def test_prediction_marts_build_and_publish(predict_built):

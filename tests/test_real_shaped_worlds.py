@@ -9,7 +9,7 @@ import pytest
 from rich.console import Console
 
 from tests import worlds
-from tests.conftest import make_settings, query
+from tests.conftest import build_world, query, shared
 
 QUIET = Console(file=open(os.devnull, "w"))  # noqa: SIM115
 VARS = {"backtest_origins": 1}
@@ -90,28 +90,17 @@ def _worlds(known_failures: dict[str, str]) -> list:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    """Each world built once for the module, on demand: name -> (settings, summary)."""
-    from empathy.pipeline import run
+    """Each world built once per test session, on demand (conftest `shared`: a failed build is built once and every
+    test of the world reports the same failure): name -> (settings, summary)."""
 
-    cache: dict[str, tuple] = {}
+    def build(name: str, folder):
+        try:
+            landing = worlds.WORLDS[name](folder / "landing")
+        except worlds.MissingData as exc:
+            pytest.skip(str(exc))
+        return build_world(folder / "home", landing, VARS)
 
-    def get(name: str):
-        if name not in cache:
-            try:
-                landing = worlds.WORLDS[name](tmp_path_factory.mktemp(name) / "landing")
-            except worlds.MissingData as exc:
-                pytest.skip(str(exc))
-            settings = make_settings(tmp_path_factory.mktemp(f"{name}_built"), landing=landing)
-            settings.options["dbt"]["vars"] = dict(VARS)
-            try:
-                cache[name] = (settings, run(settings, QUIET))
-            except Exception as exc:  # built once: every test of the world reports the same failure
-                cache[name] = exc
-        if isinstance(cache[name], Exception):
-            raise cache[name]
-        return cache[name]
-
-    return get
+    return lambda name: shared(tmp_path_factory, f"real_shaped_{name}", lambda folder: build(name, folder))
 
 
 def _mart_status(published, run_id: str) -> dict[str, tuple[str, str]]:

@@ -11,8 +11,18 @@ import yaml
 
 from empathy.dbt import run_dbt
 from empathy.state.effects import ROW_KEYS
-from tests.conftest import PROJECT_DIR, WORLD_END, query
-from tests.test_text_marts import text_built  # noqa: F401  (the module fixture: gate, dbt build, publish)
+from tests.conftest import PROJECT_DIR, WORLD_END, copy_home, query
+from tests.test_text_marts import _text_model_or_skip
+
+
+@pytest.fixture(scope="module")
+def text_built(request, tmp_path_factory):
+    """The small world built end to end (the session's shared `small_built`), copied: a test below rebuilds
+    int_customer_days in it."""
+    _text_model_or_skip()
+    settings, summary = request.getfixturevalue("small_built")
+    return copy_home(settings, tmp_path_factory.mktemp("state_marts") / "home"), summary
+
 
 STATE_MARTS = (
     "fct_customer_emotional_states",
@@ -32,7 +42,7 @@ STATE_INTERMEDIATE = (
 )
 
 
-def test_state_marts_build_and_publish(text_built):  # noqa: F811
+def test_state_marts_build_and_publish(text_built):
     settings, summary = text_built
     assert summary.dbt.count("test", "fail") == 0 and summary.dbt.count("model", "error") == 0
     published = {
@@ -56,14 +66,14 @@ def test_state_marts_build_and_publish(text_built):  # noqa: F811
     assert bad == 0
 
 
-def test_library_has_every_seed_event_and_outcome(text_built):  # noqa: F811
+def test_library_has_every_seed_event_and_outcome(text_built):
     settings, _ = text_built
     seed = query(settings.warehouse, "select count(*) from reference.event_types")[0][0]
     rows = query(settings.published, "select count(*), count(distinct event_type) from marts.dim_event_library")[0]
     assert rows == (len(ROW_KEYS) * seed, seed)
 
 
-def test_explanations_point_at_states(text_built):  # noqa: F811
+def test_explanations_point_at_states(text_built):
     settings, _ = text_built
     orphans, latest_explained = query(
         settings.published,
@@ -78,7 +88,7 @@ def test_explanations_point_at_states(text_built):  # noqa: F811
 ZERO_COUNT = re.compile(r":\s*0(?![\d.])")  # "...: 0" cites a count of zero
 
 
-def test_explanations_cite_evidence_of_what_happened(text_built):  # noqa: F811
+def test_explanations_cite_evidence_of_what_happened(text_built):
     settings, _ = text_built
     rows = query(settings.published, "select driver, evidence, explanation from marts.fct_state_explanations")
     assert rows
@@ -96,7 +106,7 @@ def test_explanations_cite_evidence_of_what_happened(text_built):  # noqa: F811
     assert unfounded == 0
 
 
-def test_state_marts_have_no_nan_and_a_real_interval(text_built):  # noqa: F811
+def test_state_marts_have_no_nan_and_a_real_interval(text_built):
     settings, _ = text_built
     for table in ("fct_customer_emotional_states", "fct_state_explanations"):
         floats = [
@@ -121,7 +131,7 @@ def test_state_marts_have_no_nan_and_a_real_interval(text_built):  # noqa: F811
     assert narrow > 0.9 and unlabelled_driver == 0 and band_without_score == 0
 
 
-def test_eval_state_reports_the_interval_coverage(text_built, small_world):  # noqa: F811
+def test_eval_state_reports_the_interval_coverage(text_built, small_world):
     from empathy.state.evaluate import evaluate_state
 
     settings, _ = text_built
@@ -136,7 +146,7 @@ def test_eval_state_reports_the_interval_coverage(text_built, small_world):  # n
     assert truth[0].value >= 0.8 - 0.03, truth[0]
 
 
-def test_yml_documents_every_column_of_the_state_models(text_built):  # noqa: F811
+def test_yml_documents_every_column_of_the_state_models(text_built):
     settings, _ = text_built
     documented = {}
     for path in ("intermediate/state/_state__models.yml", "marts/state/_state__models.yml"):
@@ -155,7 +165,7 @@ def test_yml_documents_every_column_of_the_state_models(text_built):  # noqa: F8
 
 
 @pytest.mark.parametrize("days_back", [10])
-def test_incremental_customer_days_equal_a_full_refresh(text_built, days_back):  # noqa: F811
+def test_incremental_customer_days_equal_a_full_refresh(text_built, days_back):
     """Build int_customer_days as of an earlier day, then incrementally to the end: same rows as a full rebuild."""
     settings, _ = text_built
     end = WORLD_END if isinstance(WORLD_END, date) else date.fromisoformat(str(WORLD_END))

@@ -490,16 +490,12 @@ def _dbt(settings, *args: str) -> float:
 
 
 @pytest.fixture(scope="module")
-def text_built(tmp_path_factory, small_world):
-    """The whole pipeline (gate, dbt build with the text models and their tests, publish) on the small world."""
-    from empathy.pipeline import run
-
+def text_built(request):
+    """The whole pipeline (gate, dbt build with the text models and their tests, publish) on the small world: the
+    session's shared `small_built` (conftest), read only."""
     _text_model_or_skip()
-    home = tmp_path_factory.mktemp("text_built")
-    settings = make_settings(home, landing=small_world)
-    start = time.monotonic()
-    summary = run(settings, QUIET)
-    TIMINGS["full run (gate + dbt build + publish)"] = time.monotonic() - start
+    settings, summary = request.getfixturevalue("small_built")
+    TIMINGS["full run (gate + dbt build + publish)"] = sum(summary.seconds.values())
     TIMINGS["dbt build"] = summary.seconds["dbt_build"]
     return settings, summary
 
@@ -692,15 +688,10 @@ def test_scoring_cache_scores_each_text_once_per_model_version(text_built, tmp_p
     assert versions == [new_version]
 
 
-def test_text_marts_are_empty_and_typed_without_texts(tmp_path, small_world):
+def test_text_marts_are_empty_and_typed_without_texts(request):
     """A company that sends only customers: every text model builds, empty, with its columns typed."""
-    from empathy.pipeline import run
-
     _text_model_or_skip()
-    landing = tmp_path / "landing"
-    shutil.copytree(small_world / "customers", landing / "customers")
-    settings = make_settings(tmp_path / "home", landing=landing)
-    summary = run(settings, QUIET)
+    settings, summary = request.getfixturevalue("customers_only_built")  # the small world's customers (conftest)
     assert summary.dbt.count("test", "fail") == 0
     for name in TEXT_MARTS:
         assert _query(settings.published, f"select count(*) from marts.{name}")[0][0] == 0, name
