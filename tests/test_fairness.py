@@ -93,9 +93,9 @@ def planted(text_built, tmp_path):  # noqa: F811
 
     con = duckdb.connect(str(copy.warehouse))
     try:
-        con.execute("delete from marts.fct_next_actions")
+        con.execute("delete from intermediate.int_next_actions")
         con.execute(
-            "insert into marts.fct_next_actions (next_action_id, customer_id, score_date, is_do_not_market,"
+            "insert into intermediate.int_next_actions (next_action_id, customer_id, score_date, is_do_not_market,"
             " is_reassure, is_upsell_ready, is_route_to_senior_agent)"
             " select customer_id || ':2026-07-01', customer_id, date '2026-07-01', gender = 'female', false, false,"
             " false from marts.dim_customers"
