@@ -40,7 +40,8 @@ def load_manifest(target: Path) -> dict:
     return json.loads(path.read_text())
 
 
-def _exists(con, schema: str, name: str) -> bool:
+def relation_exists(con, schema: str, name: str) -> bool:
+    """Whether `schema.name` is a table or a view of the database `con` is on."""
     return bool(
         con.execute(
             "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, name]
@@ -49,14 +50,14 @@ def _exists(con, schema: str, name: str) -> bool:
 
 
 def _count(con, schema: str, name: str) -> int | None:
-    if not _exists(con, schema, name):
+    if not relation_exists(con, schema, name):
         return None
     return int(con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0])
 
 
 def latest_statuses(con) -> dict[tuple[str, str], dict]:
     """(model, component) -> the row of the newest report of each model (a model not rebuilt keeps its word)."""
-    if not _exists(con, "audit", "model_status"):
+    if not relation_exists(con, "audit", "model_status"):
         return {}
     rows = con.execute(
         f"""

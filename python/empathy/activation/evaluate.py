@@ -23,6 +23,7 @@ import duckdb
 import numpy as np
 import pyarrow.parquet as pq
 
+from empathy.mart_status import relation_exists
 from empathy.segments.stability import day_to_day_stability
 
 CHANNELS = ("email", "sms", "phone", "in_app")
@@ -39,16 +40,8 @@ class Row:
     failed: bool = False
 
 
-def _has(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, table]
-        ).fetchone()[0]
-    )
-
-
 def segment_rows(con: duckdb.DuckDBPyConnection) -> list[Row]:
-    if not _has(con, "marts", "fct_customer_segments"):
+    if not relation_exists(con, "marts", "fct_customer_segments"):
         return [Row("segments", "stability", 0, None, ">= 0.90", "no marts.fct_customer_segments")]
     segments = con.sql(
         "select customer_id, segment_date, segment_id, had_interaction from marts.fct_customer_segments"
@@ -58,7 +51,7 @@ def segment_rows(con: duckdb.DuckDBPyConnection) -> list[Row]:
         Row("segments", "day-to-day stability (quiet days)", stab.customer_days, stab.share, ">= 0.90",
             f"{stab.kept:,} of {stab.customer_days:,} quiet customer-days kept their segment"),
     ]  # fmt: skip
-    churn = "c.churn_probability" if _has(con, "marts", "fct_churn_scores") else "cast(null as double)"
+    churn = "c.churn_probability" if relation_exists(con, "marts", "fct_churn_scores") else "cast(null as double)"
     join = "left join marts.fct_churn_scores as c on s.customer_id = c.customer_id" if "c." in churn else ""
     latest = con.sql(
         f"select s.segment_id, {churn} as churn, s.empathy_score as score "
@@ -87,7 +80,7 @@ def separation(groups: list, values: list) -> tuple[float | None, int]:
 
 
 def uplift_rows(con: duckdb.DuckDBPyConnection, truth: Path | None) -> list[Row]:
-    if not _has(con, "marts", "fct_treatment_outcomes"):
+    if not relation_exists(con, "marts", "fct_treatment_outcomes"):
         return [Row("uplift", "CI coverage of the true effect", 0, None, ">= 0.90", "no marts.fct_treatment_outcomes")]
     outcomes = con.sql("select * from marts.fct_treatment_outcomes order by experiment_id, metric").to_arrow_table()
     rows = []
@@ -126,7 +119,7 @@ def uplift_rows(con: duckdb.DuckDBPyConnection, truth: Path | None) -> list[Row]
 
 
 def rule_rows(con: duckdb.DuckDBPyConnection) -> list[Row]:
-    if not _has(con, "marts", "fct_next_best_actions"):
+    if not relation_exists(con, "marts", "fct_next_best_actions"):
         return [Row("rules", "consent breaches", 0, None, "= 0", "no marts.fct_next_best_actions")]
     consent = " ".join(
         f"when '{c}' then case x.purpose when 'marketing' then k.has_{c}_marketing_consent "
@@ -135,7 +128,7 @@ def rule_rows(con: duckdb.DuckDBPyConnection) -> list[Row]:
     )
     outreach = (
         "union all select customer_id, channel, 'service' from marts.fct_outreach_list"
-        if _has(con, "marts", "fct_outreach_list")
+        if relation_exists(con, "marts", "fct_outreach_list")
         else ""
     )
     n, breaches = con.sql(
